@@ -1,0 +1,101 @@
+package models
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// Settings tunes the rules the store enforces.
+type Settings struct {
+	Argon2 Argon2Params
+	// MFAMaxSessionFailures is the number of wrong answers that fails one
+	// MFA session.
+	MFAMaxSessionFailures int
+	// MFAMaxUserFailures is the number of wrong answers, across sessions,
+	// within MFALockoutWindow that locks the user for MFALockoutDuration.
+	MFAMaxUserFailures int
+	MFALockoutWindow   time.Duration
+	MFALockoutDuration time.Duration
+}
+
+// DefaultSettings returns the settings used when nothing is configured.
+func DefaultSettings() Settings {
+	return Settings{
+		Argon2:                DefaultArgon2Params(),
+		MFAMaxSessionFailures: 5,
+		MFAMaxUserFailures:    10,
+		MFALockoutWindow:      15 * time.Minute,
+		MFALockoutDuration:    15 * time.Minute,
+	}
+}
+
+// Store is the data layer shared by the portal and the APIs. It returns
+// the sentinel errors of this package, never driver errors for expected
+// outcomes.
+type Store struct {
+	db       *gorm.DB
+	dialect  string
+	Keys     *Keyring
+	Hasher   *PasswordHasher
+	Settings Settings
+	Log      *slog.Logger
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// NewStore wraps an open, migrated database.
+func NewStore(db *gorm.DB, keys *Keyring, settings Settings, log *slog.Logger) *Store {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Store{
+		db:       db,
+		dialect:  DialectOf(db),
+		Keys:     keys,
+		Hasher:   &PasswordHasher{Params: settings.Argon2},
+		Settings: settings,
+		Log:      log,
+		Now:      func() time.Time { return time.Now().UTC() },
+	}
+}
+
+// Dialect returns the database dialect.
+func (s *Store) Dialect() string { return s.dialect }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close closes the database pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// conn returns the database bound to ctx.
+func (s *Store) conn(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+
+// InTx runs fn in a transaction on a copy of the store bound to it. A
+// returned error rolls the whole transaction back.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
+	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
+		copy := *s
+		copy.db = gtx
+		return fn(&copy)
+	})
+}
+
+// NewID returns a random UUID string for a new row.
+func NewID() string { return uuid.NewString() }
