@@ -13,11 +13,11 @@ import (
 // text is split at the first colon only, so the secret may contain colons.
 //
 // It returns two interpretations of the credentials:
-//   - id and secret are form-urldecoded as RFC 6749 §2.3.1 requires; both
-//     are empty if either fails to decode or is not valid UTF-8;
+//   - id and secret are form-urldecoded, as RFC 6749 §2.3.1 requires. Both
+//     are empty if either fails to decode or is not valid UTF-8.
 //   - rawID and rawSecret are the text as sent, for clients that do not
-//     form-encode; both are empty if the text is not valid UTF-8
-//     (RFC 7617 §2.1 specifies UTF-8).
+//     form-encode. Both are empty if the text is not valid UTF-8, the only
+//     charset that RFC 7617 §2.1 defines for Basic.
 //
 // Callers try id and secret first and rawID and rawSecret second, and never
 // accept an empty id. The two differ for raw secrets that contain "+",

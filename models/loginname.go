@@ -23,15 +23,30 @@ func NormalizeLoginName(s string) string {
 	s = norm.NFC.String(s)
 	// A cases.Caser keeps state, so each call creates its own.
 	s = cases.Fold().String(s)
+	s = strings.Map(foldCherokeeToUpper, s)
 	return norm.NFC.String(s)
 }
 
+// foldCherokeeToUpper maps Cherokee small letters to the capital letters.
+// Unicode CaseFolding.txt folds Cherokee to the capitals, because they were
+// encoded first, but x/text v0.44.0 cases.Fold swaps the two cases. Without
+// this step "Ꭰ" and "ꭰ" would get different keys.
+func foldCherokeeToUpper(r rune) rune {
+	switch {
+	case r >= 0xAB70 && r <= 0xABBF: // small letters a to ya
+		return r - 0xAB70 + 0x13A0
+	case r >= 0x13F8 && r <= 0x13FD: // small letters ye to mv
+		return r - 0x13F8 + 0x13F0
+	}
+	return r
+}
+
 // ValidateLoginName checks a login name of the form name@suffix after
-// surrounding white space is trimmed. It must be valid UTF-8, at most 255
-// bytes long both as entered and after NormalizeLoginName, contain exactly
-// one "@" with text on both sides, and contain no white space, control or
-// invisible formatting characters (such as U+200B or bidirectional
-// overrides).
+// surrounding white space is trimmed. The name must be valid UTF-8 and at
+// most 255 bytes long, both as entered and after NormalizeLoginName. It must
+// contain exactly one "@" with text on both sides. White space, control
+// characters and invisible formatting characters such as U+200B or
+// bidirectional overrides are rejected.
 func ValidateLoginName(s string) error {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -60,7 +75,7 @@ func ValidateLoginName(s string) error {
 
 	name, suffix, found := strings.Cut(s, "@")
 	if !found {
-		return fmt.Errorf("login name %q has no @; use the form name@suffix", s)
+		return fmt.Errorf("login name %q has no @. Use the form name@suffix", s)
 	}
 	if strings.Contains(suffix, "@") {
 		return fmt.Errorf("login name %q contains more than one @", s)

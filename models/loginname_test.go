@@ -3,6 +3,8 @@ package models
 import (
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func TestNormalizeLoginName(t *testing.T) {
@@ -21,6 +23,8 @@ func TestNormalizeLoginName(t *testing.T) {
 		{name: "Kelvin sign folds to k", in: "\u212Aate@example.com", want: "kate@example.com"},
 		{name: "final sigma folds to sigma", in: "ΟΔΥΣΣΕΥΣ@example.com", want: "οδυσσευσ@example.com"},
 		{name: "j with caron stays NFC", in: "\u01F0@example.com", want: "\u01F0@example.com"},
+		{name: "Cherokee capital stays capital", in: "\u13A0\u13F5@example.com", want: "\u13A0\u13F5@example.com"},
+		{name: "Cherokee small folds to capital", in: "\uAB70\u13FD@example.com", want: "\u13A0\u13F5@example.com"},
 		{name: "empty", in: "", want: ""},
 	}
 	for _, tt := range tests {
@@ -33,6 +37,33 @@ func TestNormalizeLoginName(t *testing.T) {
 				t.Errorf("NormalizeLoginName is not idempotent: %q then %q", got, again)
 			}
 		})
+	}
+}
+
+func TestNormalizeLoginNameIdempotent(t *testing.T) {
+	for r := rune(0); r <= 0x2FFFF; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		key := NormalizeLoginName("a" + string(r) + "@b")
+		if again := NormalizeLoginName(key); again != key {
+			t.Errorf("NormalizeLoginName(%U): %q normalises again to %q", r, key, again)
+		}
+	}
+}
+
+func TestNormalizeLoginNameCaseVariants(t *testing.T) {
+	// Every rune in a unicode.SimpleFold orbit must give the same key.
+	for r := rune(0); r <= 0x2FFFF; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		key := NormalizeLoginName("a" + string(r) + "@b")
+		for variant := unicode.SimpleFold(r); variant != r; variant = unicode.SimpleFold(variant) {
+			if got := NormalizeLoginName("a" + string(variant) + "@b"); got != key {
+				t.Errorf("%U gives key %q but its case variant %U gives %q", r, key, variant, got)
+			}
+		}
 	}
 }
 

@@ -145,8 +145,9 @@ func (h PasswordHasher) NeedsRehash(encoded string) bool {
 
 // VerifyDummy runs one verification against a fixed hash built from the
 // hasher's current parameters and discards the result. Call it when the
-// account does not exist, so the response takes as long as a real Verify
-// and its timing does not reveal whether the account exists.
+// account does not exist: it costs as much as verifying a hash written with
+// the current parameters, so timing does not reveal whether the account
+// exists.
 func (h PasswordHasher) VerifyDummy(password string) {
 	params := h.params()
 	if params.validate() != nil {
@@ -261,7 +262,7 @@ func ValidatePassword(pw string) error {
 	}
 	for _, r := range pw {
 		if unicode.IsControl(r) {
-			return fmt.Errorf("password contains the control character %U; use printable characters only", r)
+			return fmt.Errorf("password contains the control character %U. Use printable characters only", r)
 		}
 	}
 	if n := utf8.RuneCountInString(pw); n < minPasswordChars {

@@ -41,11 +41,11 @@ type RedirectPolicy struct {
 // header. raw is the query value as decoded once by the HTTP server.
 //
 // Accepted targets are:
-//   - a path on this server, which starts with exactly one "/" and no "\";
-//     ".." segments are resolved as by path.Clean before the check is
-//     repeated, and the cleaned path is returned;
-//   - an absolute http or https URL equal to one of policy.AllowedURLs;
-//   - an absolute http or https URL whose scheme, host and port equal those
+//   - A path on this server, which starts with exactly one "/" and no "\".
+//     Its ".." segments are resolved as by path.Clean, the check is
+//     repeated, and the cleaned path is returned.
+//   - An absolute http or https URL equal to one of policy.AllowedURLs.
+//   - An absolute http or https URL whose scheme, host and port equal those
 //     of policy.LaunchURL. Hosts are compared after lower-casing and IDNA
 //     ToASCII (registration profile, RFC 5891 §4), and an omitted port
 //     equals the scheme's default port.
@@ -181,8 +181,8 @@ type httpTarget struct {
 
 // parseHTTPURL parses an absolute URL of the form http(s)://host[:port]...
 // and rejects userinfo, percent-escapes in the host and hosts that IDNA
-// rejects. The explicit "://" rules out forms such as "https:/host" and
-// "http:host", which browsers resolve to another host.
+// rejects. Requiring "://" rules out "https:/host" and "http:host", which
+// browsers read as URLs for that host.
 func parseHTTPURL(raw string) (httpTarget, error) {
 	scheme, rest, found := strings.Cut(raw, "://")
 	scheme = strings.ToLower(scheme)

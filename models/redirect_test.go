@@ -225,7 +225,7 @@ func TestValidateRedirectErrorOmitsValue(t *testing.T) {
 	}
 }
 
-func TestAppendQuery(t *testing.T) {
+func TestRedirectAppendQuery(t *testing.T) {
 	tests := []struct {
 		name  string
 		u     string

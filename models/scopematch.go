@@ -18,7 +18,7 @@ func CompileRESTRegex(expr string) (*regexp.Regexp, error) {
 	body := strings.TrimSpace(expr)
 	body = strings.TrimPrefix(body, "/")
 	if body == "" {
-		return nil, errors.New("REST path regex is empty; an empty regex would allow every path, so enter a pattern such as users/.*")
+		return nil, errors.New("REST path regex is empty. An empty regex would allow every path, so enter a pattern such as users/.*")
 	}
 
 	// Parse the expression alone first. Wrapped in (?:...), an unbalanced

@@ -162,7 +162,7 @@ func TestMatchScopesReturnsRule(t *testing.T) {
 	}
 }
 
-func TestRegexCacheBounded(t *testing.T) {
+func TestScopeRegexCacheBounded(t *testing.T) {
 	cache := newRegexCache(8)
 	for i := range 100 {
 		if _, err := cache.get(fmt.Sprintf("users/%d", i)); err != nil {

@@ -22,8 +22,8 @@ const (
 	// recommends.
 	totpSecretBytes = 20
 	// minTOTPSecretBytes accepts the 80-bit secrets that many authenticator
-	// enrolments use. RFC 4226 §4 asks for at least 128 bits, so new secrets
-	// from GenerateTOTPSecret are longer.
+	// enrolments use. RFC 4226 §4 requires at least 128 bits, so new
+	// secrets from GenerateTOTPSecret are longer.
 	minTOTPSecretBytes = 10
 	// maxNumericCodeDigits keeps 10^digits within an int64.
 	maxNumericCodeDigits = 18
@@ -150,8 +150,8 @@ func GenerateNumericCode(digits int) (string, error) {
 }
 
 // isASCIIDigits reports whether s is exactly length bytes of '0' to '9'.
-// unicode.IsDigit and strconv.Atoi are not used because they accept other
-// scripts' digits, signs or leading zeros that change the length.
+// It replaces unicode.IsDigit, which accepts digits of other scripts, and
+// strconv.Atoi, which accepts signs and ignores leading zeros.
 func isASCIIDigits(s string, length int) bool {
 	if len(s) != length {
 		return false
