@@ -40,3 +40,7 @@ lint: ## gofmt, go vet, and a check that generated files are current
 
 bench: ## run the micro-benchmarks (not part of make test)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+load: ## run the load tool against a local server: make load SCENARIO=token ARGS='-c 8 -d 20s'
+	$(GO) run ./cmd/portcullis demo --json > /tmp/portcullis-fixture.json
+	$(GO) run ./cmd/portcullis-load -fixture /tmp/portcullis-fixture.json -scenario $(or $(SCENARIO),token) $(ARGS)

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestCheckLocalRejectsRemoteHosts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		url  string
+		ok   bool
+	}{
+		{"loopback v4", "http://127.0.0.1:8080", true},
+		{"loopback range", "http://127.9.9.9:8080", true},
+		{"localhost", "http://localhost:8080", true},
+		{"loopback v6", "http://[::1]:8080", true},
+		{"private address", "http://10.0.0.5:8080", false},
+		{"public name", "https://id.example.com", false},
+		{"not a URL", "::", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := checkLocal(tc.url); (err == nil) != tc.ok {
+				t.Fatalf("checkLocal(%q) = %v, want ok=%v", tc.url, err, tc.ok)
+			}
+		})
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i)*time.Millisecond)
+	}
+	if got := percentile(d, 0.50); got != 50 {
+		t.Errorf("p50 = %v, want 50", got)
+	}
+	if got := percentile(d, 0.99); got != 99 {
+		t.Errorf("p99 = %v, want 99", got)
+	}
+	if got := percentile(nil, 0.5); got != 0 {
+		t.Errorf("empty p50 = %v", got)
+	}
+}
+
+func TestProcessStatsOfSelf(t *testing.T) {
+	cpu, err := processCPUSeconds(os.Getpid())
+	if err != nil || cpu < 0 {
+		t.Fatalf("cpu %v, %v", cpu, err)
+	}
+	rss, peak, err := processMemoryMiB(os.Getpid())
+	if err != nil || rss <= 0 || peak < rss {
+		t.Fatalf("rss %v peak %v, %v", rss, peak, err)
+	}
+}
+
+// fakeServer answers the token endpoint, failing every tenth request.
+func fakeServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/oauth2/token/demo" || r.Header.Get("Authorization") == "" {
+			http.Error(w, "unexpected request", http.StatusBadRequest)
+			return
+		}
+		if n.Add(1)%10 == 0 {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"access_token":"x","token_type":"Bearer","expires_in":3600}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func TestTokenScenarioCountsResponses(t *testing.T) {
+	srv, served := fakeServer(t)
+	dir := t.TempDir()
+	fx := filepath.Join(dir, "fixture.json")
+	data, _ := json.Marshal(map[string]string{
+		"base_url": srv.URL, "application_id": "demo", "scope": "GetToken", "client_id": "c@x", "client_secret": "s",
+		"app_key": "k", "user": "u@x",
+	})
+	os.WriteFile(fx, data, 0o600)
+
+	var out bytes.Buffer
+	err := runLoad(context.Background(), []string{"-fixture", fx, "-scenario", "token", "-c", "4", "-d", "5s", "-n", "200", "-json", "-pid", itoa(os.Getpid())}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("output is not one JSON object: %v\n%s", err, out.String())
+	}
+	if rep.Requests != 200 || served.Load() != 200 {
+		t.Errorf("requests %d, served %d, want 200 each", rep.Requests, served.Load())
+	}
+	if rep.Non2xx != 20 {
+		t.Errorf("non-2xx %d, want 20", rep.Non2xx)
+	}
+	if rep.P99Ms < rep.P50Ms || rep.MaxMs < rep.P99Ms {
+		t.Errorf("percentiles out of order: %+v", rep)
+	}
+	if rep.ServerPeakMiB <= 0 {
+		t.Errorf("no memory figures with -pid: %+v", rep)
+	}
+}
+
+func TestFixtureMissingKeys(t *testing.T) {
+	dir := t.TempDir()
+	fx := filepath.Join(dir, "fixture.json")
+	os.WriteFile(fx, []byte(`{"base_url":"http://127.0.0.1:1"}`), 0o600)
+	err := runLoad(context.Background(), []string{"-fixture", fx}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "client_secret") {
+		t.Fatalf("error %v does not name the missing keys", err)
+	}
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}

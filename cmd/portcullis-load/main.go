@@ -1,0 +1,150 @@
+// Command portcullis-load drives a running Portcullis server over HTTP
+// with N concurrent connections for a fixed duration and reports
+// throughput, latency percentiles and, given the server's PID, the
+// server's CPU time and resident memory, so work per server CPU-second
+// can be compared across machines.
+//
+// Usage:
+//
+//	portcullis demo --json > fixture.json
+//	portcullis-load -fixture fixture.json -scenario token -c 8 -d 20s -pid $(pgrep -f 'portcullis serve')
+//	portcullis-load seed -users 1000000        (adds ordinary users to the configured database)
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "seed" {
+		err = runSeed(ctx, os.Args[2:], os.Stdout)
+	} else {
+		err = runLoad(ctx, os.Args[1:], os.Stdout)
+	}
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "portcullis-load:", err)
+		os.Exit(1)
+	}
+}
+
+// fixture holds the values `portcullis demo --json` prints.
+type fixture struct {
+	BaseURL       string `json:"base_url"`
+	ApplicationID string `json:"application_id"`
+	Scope         string `json:"scope"`
+	ClientID      string `json:"client_id"`
+	ClientSecret  string `json:"client_secret"`
+	AppKey        string `json:"app_key"`
+	User          string `json:"user"`
+}
+
+func readFixture(path string) (fixture, error) {
+	var f fixture
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return f, fmt.Errorf("read fixture: %w", err)
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		return f, fmt.Errorf("fixture is not the JSON object that 'portcullis demo --json' prints: %w", err)
+	}
+	var missing []string
+	for name, v := range map[string]string{"base_url": f.BaseURL, "application_id": f.ApplicationID, "client_id": f.ClientID, "client_secret": f.ClientSecret, "app_key": f.AppKey, "user": f.User} {
+		if v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return f, fmt.Errorf("fixture lacks %s", strings.Join(missing, ", "))
+	}
+	f.BaseURL = strings.TrimRight(f.BaseURL, "/")
+	return f, nil
+}
+
+type loadOptions struct {
+	fixturePath string
+	scenario    string
+	baseURL     string
+	connections int
+	duration    time.Duration
+	maxRequests int
+	pid         int
+	jsonOut     bool
+	clients     string
+	timeout     time.Duration
+}
+
+func runLoad(ctx context.Context, args []string, out io.Writer) error {
+	var o loadOptions
+	fs := flag.NewFlagSet("portcullis-load", flag.ContinueOnError)
+	fs.StringVar(&o.fixturePath, "fixture", "-", "file with the output of 'portcullis demo --json' (- reads standard input)")
+	fs.StringVar(&o.scenario, "scenario", "token", "token, token-cold, user-token or run")
+	fs.StringVar(&o.baseURL, "base-url", "", "server URL; overrides the fixture's base_url")
+	fs.IntVar(&o.connections, "c", 8, "concurrent connections (workers)")
+	fs.DurationVar(&o.duration, "d", 10*time.Second, "how long to send requests")
+	fs.IntVar(&o.maxRequests, "n", 5_000_000, "stop after this many requests even if the duration has not passed")
+	fs.IntVar(&o.pid, "pid", 0, "server process id; adds the server's CPU seconds and resident memory to the report")
+	fs.BoolVar(&o.jsonOut, "json", false, "print the report as one JSON object")
+	fs.StringVar(&o.clients, "clients", "", "token-cold: file of 'client_id:client_secret' lines from 'portcullis-load seed -clients N'")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "timeout of one request")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.connections < 1 || o.connections > 4096 {
+		return fmt.Errorf("-c %d is outside 1 to 4096", o.connections)
+	}
+	if o.duration <= 0 || o.duration > time.Hour {
+		return fmt.Errorf("-d %s is outside 0 to 1h", o.duration)
+	}
+	fx, err := readFixture(o.fixturePath)
+	if err != nil {
+		return err
+	}
+	if o.baseURL != "" {
+		fx.BaseURL = strings.TrimRight(o.baseURL, "/")
+	}
+	if err := checkLocal(fx.BaseURL); err != nil {
+		return err
+	}
+
+	client := &http.Client{
+		Timeout: o.timeout,
+		Transport: &http.Transport{
+			MaxIdleConns:        o.connections * 2,
+			MaxIdleConnsPerHost: o.connections * 2,
+			MaxConnsPerHost:     o.connections * 2,
+			IdleConnTimeout:     time.Minute,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	sc, err := newScenario(ctx, o, fx, client)
+	if err != nil {
+		return err
+	}
+	rep, err := run(ctx, sc, o)
+	if err != nil {
+		return err
+	}
+	rep.Scenario = o.scenario
+	return rep.write(out, o.jsonOut)
+}
