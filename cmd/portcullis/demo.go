@@ -73,4 +73,3 @@ Step 5, the MFA pages:
 		fx.BaseURL, fx.AppKey)
 	return err
 }
-
