@@ -1,0 +1,610 @@
+package models
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Limits of the on-demand MFA flow behind /run.
+const (
+	// MFASessionTTL is how long a user has to answer every challenge after
+	// the icbt token was exchanged.
+	MFASessionTTL = 15 * time.Minute
+	// MFACodeTTL is how long an email or SMS code stays valid.
+	MFACodeTTL = 10 * time.Minute
+	// MFACodeDigits is the length of email and SMS codes.
+	MFACodeDigits = 6
+	// MFACodeResendInterval is the minimum time between two codes sent in
+	// one MFA session.
+	MFACodeResendInterval = 30 * time.Second
+	// MFAMaxCodeSends is the number of codes one MFA session may send.
+	MFAMaxCodeSends = 5
+)
+
+// Errors of the MFA engine. ErrMFAWrongAnswer covers every rejected
+// answer (wrong, replayed, expired code), so callers show one message.
+var (
+	ErrMFAExpired        = errors.New("MFA session expired")
+	ErrMFAFailed         = errors.New("MFA session failed after too many wrong answers")
+	ErrMFAFinished       = errors.New("MFA session already launched its app")
+	ErrMFAWrongAnswer    = errors.New("MFA answer rejected")
+	ErrMFAStale          = errors.New("the form does not match the current challenge")
+	ErrUserLocked        = errors.New("user is locked")
+	ErrUserDisabled      = errors.New("user is disabled")
+	ErrCodeResendTooSoon = errors.New("a code was sent less than 30 seconds ago")
+	ErrCodeSendLimit     = errors.New("this MFA session has sent the maximum number of codes")
+)
+
+// MFAState is one MFA session with what the challenge page needs.
+type MFAState struct {
+	Session *MFASession
+	User    *User
+	App     *App
+	// Challenges are the app's profile's challenges, in order.
+	Challenges [][]string
+	// Step is the index of the challenge to answer next, which is the
+	// number of challenges passed so far.
+	Step int
+	// Options are the mechanisms of challenge Step the user is enrolled in.
+	Options []string
+	// TriesLeft is the number of wrong answers still allowed, the lower of
+	// the session's and the user's remaining counts.
+	TriesLeft int
+}
+
+// Done reports whether every challenge has passed.
+func (st *MFAState) Done() bool { return st.Step >= len(st.Challenges) }
+
+// Mechanism returns the mechanism chosen for the current challenge, or "".
+func (st *MFAState) Mechanism() string { return st.Session.ChallengeMechanism }
+
+// MFAStart is what /run hands over to start an MFA session.
+type MFAStart struct {
+	// Token is the icbt token as the client sent it.
+	Token string
+	App   *App
+	// FailureURL is a failure redirect target that ValidateRedirect has
+	// accepted, or "".
+	FailureURL string
+	SourceIP   string
+}
+
+// StartMFASession consumes the icbt token and creates an MFA session for
+// the token's user and the app, in one transaction: when any check fails,
+// the token stays unused. It returns the MFA session token (the value to
+// keep in the browser's session) and the session's state.
+//
+// Errors: ErrNotFound, ErrTokenExpired and ErrTokenUsed for a bad token;
+// ErrUserDisabled and ErrUserLocked for the user; ErrForbidden when the
+// user may not run the app.
+func (s *Store) StartMFASession(ctx context.Context, in MFAStart) (string, *MFAState, error) {
+	token, err := newMFASessionToken()
+	if err != nil {
+		return "", nil, err
+	}
+	var sess *MFASession
+	err = s.InTx(ctx, func(tx *Store) error {
+		ut, err := tx.ConsumeUserToken(ctx, in.Token)
+		if err != nil {
+			return err
+		}
+		user, err := tx.UserByID(ctx, ut.UserID)
+		if err != nil {
+			return err
+		}
+		if err := tx.checkUserMayAnswer(user); err != nil {
+			return err
+		}
+		if user.IsServiceUser {
+			return ErrForbidden
+		}
+		rights, err := tx.AppRightsOf(ctx, user, in.App.ID)
+		if err != nil {
+			return err
+		}
+		if !rights.Run {
+			return ErrForbidden
+		}
+
+		now := tx.Now()
+		sess = &MFASession{
+			ID:         HashToken(token),
+			UserID:     user.ID,
+			AppID:      in.App.ID,
+			Status:     MFAActive,
+			FailureURL: in.FailureURL,
+			CreatedAt:  now,
+			ExpiresAt:  now.Add(MFASessionTTL),
+		}
+		return tx.conn(ctx).Create(sess).Error
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	st, err := s.MFAStateByToken(ctx, token)
+	return token, st, err
+}
+
+func newMFASessionToken() (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(raw), nil
+}
+
+// checkUserMayAnswer rejects users who are disabled or locked now.
+func (s *Store) checkUserMayAnswer(u *User) error {
+	if u.Disabled {
+		return ErrUserDisabled
+	}
+	if u.IsLockedAt(s.Now()) {
+		return ErrUserLocked
+	}
+	return nil
+}
+
+// MFAStateByToken loads the MFA session of the token with its user, app
+// and current challenge. The state is returned with ErrMFAExpired,
+// ErrMFAFailed, ErrMFAFinished, ErrUserDisabled and ErrUserLocked too, so
+// the caller can use the session's failure URL; it is nil only with
+// ErrNotFound or a database error. A session whose user became disabled
+// or locked is marked failed.
+func (s *Store) MFAStateByToken(ctx context.Context, token string) (*MFAState, error) {
+	if token == "" || len(token) > maxUserTokenLength {
+		return nil, ErrNotFound
+	}
+	var sess MFASession
+	if err := s.conn(ctx).Where("id = ?", HashToken(token)).Take(&sess).Error; err != nil {
+		return nil, mapError(err)
+	}
+	user, err := s.UserByID(ctx, sess.UserID)
+	if err != nil {
+		return nil, err
+	}
+	app, err := s.AppByID(ctx, sess.AppID)
+	if err != nil {
+		return nil, err
+	}
+	challenges, err := s.challengesOf(ctx, app)
+	if err != nil {
+		return nil, err
+	}
+
+	st := &MFAState{Session: &sess, User: user, App: app, Challenges: challenges, Step: sess.Passed}
+	if st.Step < len(challenges) {
+		for _, m := range challenges[st.Step] {
+			if IsEnrolled(user, m) {
+				st.Options = append(st.Options, m)
+			}
+		}
+	}
+
+	switch sess.Status {
+	case MFAFailed:
+		return st, ErrMFAFailed
+	case MFALaunched:
+		return st, ErrMFAFinished
+	}
+	if !s.Now().Before(sess.ExpiresAt) {
+		return st, ErrMFAExpired
+	}
+	if err := s.checkUserMayAnswer(user); err != nil {
+		if ferr := s.failMFASession(ctx, sess.ID); ferr != nil {
+			return nil, ferr
+		}
+		sess.Status = MFAFailed
+		return st, err
+	}
+	if !app.Enabled {
+		return st, ErrMFAExpired
+	}
+	st.TriesLeft, err = s.triesLeft(ctx, &sess)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// challengesOf returns the challenges of the app's authentication
+// profile, or none when the app has no profile.
+func (s *Store) challengesOf(ctx context.Context, app *App) ([][]string, error) {
+	if app.AuthProfileID == nil || *app.AuthProfileID == "" {
+		return nil, nil
+	}
+	profile, err := s.AuthProfileByID(ctx, *app.AuthProfileID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return profile.Challenges(), nil
+}
+
+// triesLeft returns how many wrong answers the session and the user may
+// still give.
+func (s *Store) triesLeft(ctx context.Context, sess *MFASession) (int, error) {
+	userFailures, err := s.countUserFailures(ctx, sess.UserID)
+	if err != nil {
+		return 0, err
+	}
+	left := min(s.Settings.MFAMaxSessionFailures-sess.Failures, s.Settings.MFAMaxUserFailures-int(userFailures))
+	return max(left, 0), nil
+}
+
+// ChooseMFAMechanism selects the mechanism the user answers the current
+// challenge with; "" goes back to the list of mechanisms. step is the
+// challenge index the form was rendered for: a form of another step gets
+// ErrMFAStale and changes nothing. Choosing a mechanism the challenge does
+// not allow or the user is not enrolled in also gets ErrMFAStale.
+func (s *Store) ChooseMFAMechanism(ctx context.Context, token string, step int, mechanism string) (*MFAState, error) {
+	st, err := s.MFAStateByToken(ctx, token)
+	if err != nil {
+		return st, err
+	}
+	if step != st.Step || st.Done() || (mechanism != "" && !slices.Contains(st.Options, mechanism)) {
+		return st, ErrMFAStale
+	}
+
+	res := s.conn(ctx).Model(&MFASession{}).
+		Where("id = ? AND status = ? AND passed = ?", st.Session.ID, MFAActive, st.Step).
+		Updates(map[string]any{"challenge_mechanism": mechanism, "code_hash": "", "code_expires_at": nil})
+	if res.Error != nil {
+		return st, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return st, ErrMFAStale
+	}
+	st.Session.ChallengeMechanism = mechanism
+	st.Session.CodeHash = ""
+	st.Session.CodeExpiresAt = nil
+	return st, nil
+}
+
+// MFACode is a code issued for an email or SMS challenge, to be delivered
+// to Destination. Code is in clear only here; the session stores its MAC.
+type MFACode struct {
+	Code        string
+	Mechanism   string
+	Destination string
+}
+
+// IssueMFACode creates a new code for the chosen email or SMS mechanism
+// and replaces any earlier one. It returns ErrCodeResendTooSoon within
+// MFACodeResendInterval of the last code, ErrCodeSendLimit after
+// MFAMaxCodeSends codes, and ErrMFAStale when no code mechanism is chosen.
+// The limits are checked in the UPDATE itself, so they hold across
+// instances.
+func (s *Store) IssueMFACode(ctx context.Context, token string) (*MFACode, *MFAState, error) {
+	st, err := s.MFAStateByToken(ctx, token)
+	if err != nil {
+		return nil, st, err
+	}
+	mech := st.Session.ChallengeMechanism
+	var destination string
+	switch mech {
+	case MechEmail:
+		destination = st.User.Email
+	case MechSMS:
+		destination = st.User.MobileNumber
+	default:
+		return nil, st, ErrMFAStale
+	}
+
+	code, err := NewMFACode()
+	if err != nil {
+		return nil, st, err
+	}
+	now := s.Now()
+	expires := now.Add(MFACodeTTL)
+	res := s.conn(ctx).Model(&MFASession{}).
+		Where("id = ? AND status = ? AND passed = ? AND challenge_mechanism = ? AND code_sends < ? AND (code_sent_at IS NULL OR code_sent_at <= ?)",
+			st.Session.ID, MFAActive, st.Step, mech, MFAMaxCodeSends, now.Add(-MFACodeResendInterval)).
+		Updates(map[string]any{
+			"code_hash":       s.HashMFACode(codeBinding(st.Session, mech), code),
+			"code_expires_at": expires,
+			"code_sent_at":    now,
+			"code_sends":      gorm.Expr("code_sends + 1"),
+		})
+	if res.Error != nil {
+		return nil, st, res.Error
+	}
+	if res.RowsAffected == 0 {
+		current, err := s.MFAStateByToken(ctx, token)
+		if err != nil {
+			return nil, current, err
+		}
+		switch {
+		case current.Session.ChallengeMechanism != mech || current.Step != st.Step:
+			return nil, current, ErrMFAStale
+		case current.Session.CodeSends >= MFAMaxCodeSends:
+			return nil, current, ErrCodeSendLimit
+		}
+		return nil, current, ErrCodeResendTooSoon
+	}
+	st.Session.CodeSentAt = &now
+	st.Session.CodeExpiresAt = &expires
+	st.Session.CodeSends++
+	return &MFACode{Code: code, Mechanism: mech, Destination: destination}, st, nil
+}
+
+// codeBinding ties a code to one session, challenge and mechanism.
+func codeBinding(sess *MFASession, mechanism string) string {
+	return fmt.Sprintf("mfa-session:%s:%d:%s", sess.ID, sess.Passed, mechanism)
+}
+
+// MFAAnswer is one submitted answer. Step and Mechanism are what the form
+// was rendered for; they only detect stale forms and never choose the
+// challenge, which comes from the session.
+type MFAAnswer struct {
+	Step      int
+	Mechanism string
+	Answer    string
+	SourceIP  string
+}
+
+// AnswerMFAChallenge checks an answer to the current challenge.
+//
+// A correct answer passes the challenge, and the returned state names the
+// next one or is Done. A wrong answer returns ErrMFAWrongAnswer with the
+// state's TriesLeft updated. When it used the session's last try, the
+// result is ErrMFAFailed and the session rejects every later answer,
+// correct or not. When it used the user's last try within
+// Settings.MFALockoutWindow, the result is ErrUserLocked and the user is
+// locked for Settings.MFALockoutDuration. A form for another step or
+// mechanism returns ErrMFAStale and is not counted.
+//
+// The attempt is counted in the session before the answer is checked and
+// taken back only on success, so concurrent guesses cannot exceed
+// Settings.MFAMaxSessionFailures.
+func (s *Store) AnswerMFAChallenge(ctx context.Context, token string, in MFAAnswer) (*MFAState, error) {
+	st, err := s.MFAStateByToken(ctx, token)
+	if err != nil {
+		return st, err
+	}
+	sess := st.Session
+	mech := sess.ChallengeMechanism
+	if in.Step != st.Step || st.Done() || mech == "" || in.Mechanism != mech || !slices.Contains(st.Options, mech) {
+		return st, ErrMFAStale
+	}
+
+	res := s.conn(ctx).Model(&MFASession{}).
+		Where("id = ? AND status = ? AND passed = ? AND failures < ?", sess.ID, MFAActive, st.Step, s.Settings.MFAMaxSessionFailures).
+		Update("failures", gorm.Expr("failures + 1"))
+	if res.Error != nil {
+		return st, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return s.refusedAttempt(ctx, token, st)
+	}
+
+	ok, err := s.checkAnswer(ctx, st, in.Answer)
+	if err != nil {
+		return st, err
+	}
+	if ok {
+		passed, err := s.passChallenge(ctx, st)
+		if err != nil {
+			return st, err
+		}
+		if passed {
+			return s.MFAStateByToken(ctx, token)
+		}
+	}
+	return s.recordWrongAnswer(ctx, token, st, in.SourceIP)
+}
+
+// refusedAttempt explains why an attempt could not be reserved: another
+// request passed the challenge first, or the session has no tries left.
+func (s *Store) refusedAttempt(ctx context.Context, token string, st *MFAState) (*MFAState, error) {
+	current, err := s.MFAStateByToken(ctx, token)
+	if err != nil {
+		return current, err
+	}
+	if current.Step != st.Step {
+		return current, ErrMFAStale
+	}
+	if current.Session.Failures >= s.Settings.MFAMaxSessionFailures {
+		if err := s.failMFASession(ctx, current.Session.ID); err != nil {
+			return current, err
+		}
+		return current, ErrMFAFailed
+	}
+	return current, ErrMFAStale
+}
+
+// checkAnswer verifies the answer for the session's chosen mechanism.
+func (s *Store) checkAnswer(ctx context.Context, st *MFAState, answer string) (bool, error) {
+	sess, user := st.Session, st.User
+	switch sess.ChallengeMechanism {
+	case MechPassword:
+		return s.VerifyUserPassword(user, answer), nil
+	case MechSecurityQuestion:
+		return s.VerifySecurityAnswer(user, answer), nil
+	case MechOATH:
+		return s.VerifyUserTOTP(ctx, user, answer)
+	case MechEmail, MechSMS:
+		if sess.CodeExpiresAt == nil || !s.Now().Before(*sess.CodeExpiresAt) {
+			return false, nil
+		}
+		return s.MatchMFACode(sess.CodeHash, codeBinding(sess, sess.ChallengeMechanism), answer), nil
+	}
+	return false, nil
+}
+
+// passChallenge records a passed challenge and gives back the attempt
+// reserved for it. For email and SMS the UPDATE also requires the code
+// that was checked, so a code passes at most once. It returns false when
+// another request changed the session first.
+func (s *Store) passChallenge(ctx context.Context, st *MFAState) (bool, error) {
+	sess := st.Session
+	amr := strings.TrimSpace(sess.AMR + " " + sess.ChallengeMechanism)
+	db := s.conn(ctx).Model(&MFASession{}).
+		Where("id = ? AND status = ? AND passed = ?", sess.ID, MFAActive, sess.Passed)
+	if sess.ChallengeMechanism == MechEmail || sess.ChallengeMechanism == MechSMS {
+		db = db.Where("code_hash = ?", sess.CodeHash)
+	}
+	res := db.Updates(map[string]any{
+		"passed":              gorm.Expr("passed + 1"),
+		"failures":            gorm.Expr("failures - 1"),
+		"amr":                 amr,
+		"challenge_mechanism": "",
+		"code_hash":           "",
+		"code_expires_at":     nil,
+	})
+	if res.Error != nil {
+		return false, res.Error
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// recordWrongAnswer stores the failure for the user's lockout count and
+// decides whether the session or the user is done.
+func (s *Store) recordWrongAnswer(ctx context.Context, token string, st *MFAState, sourceIP string) (*MFAState, error) {
+	userFailures, locked, err := s.RecordMFAFailure(ctx, st.User, sourceIP)
+	if err != nil {
+		return st, err
+	}
+	current, err := s.MFAStateByToken(ctx, token)
+	if current == nil {
+		return current, err
+	}
+
+	log := s.Log.With("user_id", st.User.ID, "app_key", st.App.AppKey, "mechanism", st.Session.ChallengeMechanism,
+		"session_failures", current.Session.Failures, "user_failures", userFailures, "source_ip", sourceIP)
+	switch {
+	case locked:
+		if err := s.failMFASession(ctx, current.Session.ID); err != nil {
+			return current, err
+		}
+		log.WarnContext(ctx, "mfa answer rejected; user locked out")
+		return current, ErrUserLocked
+	case current.Session.Failures >= s.Settings.MFAMaxSessionFailures:
+		if err := s.failMFASession(ctx, current.Session.ID); err != nil {
+			return current, err
+		}
+		log.WarnContext(ctx, "mfa answer rejected; session failed")
+		return current, ErrMFAFailed
+	case err != nil:
+		return current, err
+	}
+	log.InfoContext(ctx, "mfa answer rejected")
+	return current, ErrMFAWrongAnswer
+}
+
+// RecordMFAFailure stores one wrong MFA answer of the user and locks the
+// user for Settings.MFALockoutDuration when the answers within
+// Settings.MFALockoutWindow reach Settings.MFAMaxUserFailures. It returns
+// the current count and whether the user is now locked. The count lives in
+// the database, so every instance and every session shares it.
+func (s *Store) RecordMFAFailure(ctx context.Context, user *User, sourceIP string) (int64, bool, error) {
+	now := s.Now()
+	if err := s.conn(ctx).Create(&MFAFailure{UserID: user.ID, SourceIP: sourceIP, At: now}).Error; err != nil {
+		return 0, false, err
+	}
+	count, err := s.countUserFailures(ctx, user.ID)
+	if err != nil {
+		return 0, false, err
+	}
+	if count < int64(s.Settings.MFAMaxUserFailures) {
+		return count, false, nil
+	}
+	until := now.Add(s.Settings.MFALockoutDuration)
+	if err := s.conn(ctx).Model(&User{}).Where("id = ?", user.ID).Update("locked_until", until).Error; err != nil {
+		return count, false, err
+	}
+	s.Log.WarnContext(ctx, "user locked out after too many wrong MFA answers",
+		"user_id", user.ID, "user_failures", count, "locked_until", until)
+	return count, true, nil
+}
+
+// countUserFailures counts the user's wrong answers within the lockout
+// window. Answers given before the end of an earlier lockout do not count
+// again, so an expired lockout is not renewed by old failures.
+func (s *Store) countUserFailures(ctx context.Context, userID string) (int64, error) {
+	since := s.Now().Add(-s.Settings.MFALockoutWindow)
+	var user User
+	if err := s.conn(ctx).Select("locked_until").Where("id = ?", userID).Take(&user).Error; err != nil {
+		return 0, mapError(err)
+	}
+	if user.LockedUntil != nil && user.LockedUntil.After(since) {
+		since = *user.LockedUntil
+	}
+	var count int64
+	err := s.conn(ctx).Model(&MFAFailure{}).Where("user_id = ? AND at > ?", userID, since).Count(&count).Error
+	return count, err
+}
+
+// failMFASession marks the session failed, after which it accepts nothing.
+func (s *Store) failMFASession(ctx context.Context, id string) error {
+	return s.conn(ctx).Model(&MFASession{}).
+		Where("id = ? AND status = ?", id, MFAActive).
+		Updates(map[string]any{"status": MFAFailed, "finished_at": s.Now(), "code_hash": ""}).Error
+}
+
+// FailMFASession marks the session of the token failed, for example when
+// the user gives up.
+func (s *Store) FailMFASession(ctx context.Context, token string) error {
+	return s.failMFASession(ctx, HashToken(token))
+}
+
+// FinishMFASession marks a session whose challenges have all passed as
+// launched and returns its state. It succeeds once per session, so an app
+// is launched at most once per icbt token. It returns ErrMFAStale when a
+// challenge is still open and ErrMFAFinished when the session was already
+// launched.
+func (s *Store) FinishMFASession(ctx context.Context, token string) (*MFAState, error) {
+	st, err := s.MFAStateByToken(ctx, token)
+	if err != nil {
+		return st, err
+	}
+	if !st.Done() {
+		return st, ErrMFAStale
+	}
+	now := s.Now()
+	res := s.conn(ctx).Model(&MFASession{}).
+		Where("id = ? AND status = ? AND passed = ?", st.Session.ID, MFAActive, st.Session.Passed).
+		Updates(map[string]any{"status": MFALaunched, "finished_at": now})
+	if res.Error != nil {
+		return st, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return st, ErrMFAFinished
+	}
+	st.Session.Status = MFALaunched
+	st.Session.FinishedAt = &now
+	return st, nil
+}
+
+// AMRValues returns the authentication method references of the
+// mechanisms passed in the session. They are the RFC 8176 values pwd, otp
+// (TOTP), sms and kba (security question), plus "email" for an email code,
+// for which RFC 8176 registers no value. Two or more add "mfa".
+func (sess *MFASession) AMRValues() []string {
+	names := map[string]string{
+		MechPassword:         "pwd",
+		MechOATH:             "otp",
+		MechEmail:            "email",
+		MechSMS:              "sms",
+		MechSecurityQuestion: "kba",
+	}
+	var out []string
+	for _, m := range strings.Fields(sess.AMR) {
+		if v, ok := names[m]; ok && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	if len(out) >= 2 {
+		out = append(out, "mfa")
+	}
+	return out
+}
