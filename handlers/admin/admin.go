@@ -1,0 +1,56 @@
+package admin
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/portcullis-id/portcullis/handlers/deps"
+	"github.com/portcullis-id/portcullis/handlers/session"
+	"github.com/portcullis-id/portcullis/models"
+)
+
+// Session settings of the admin portal.
+const (
+	SessionKind       = "admin"
+	SessionCookieName = "portcullis_admin"
+	CSRFCookieName    = "portcullis_admin_csrf"
+	// CSRFFormField and CSRFHeader carry the token of a state change.
+	CSRFFormField = "_csrf"
+	CSRFHeader    = "X-CSRF-Token"
+
+	idleTimeout     = 30 * time.Minute
+	absoluteTimeout = 12 * time.Hour
+)
+
+// portal holds what the admin handlers share.
+type portal struct {
+	store    *models.Store
+	log      *slog.Logger
+	cfg      deps.Config
+	sessions *session.Store
+	now      func() time.Time
+}
+
+// Register adds the admin portal and the JSON admin API to app.
+func Register(app *fiber.App, d deps.Deps) {
+	p := &portal{
+		store: d.Store,
+		log:   d.Log,
+		cfg:   d.Config,
+		now:   d.Now,
+		sessions: session.NewStore(d.Store, session.Options{
+			Kind:            SessionKind,
+			CookieName:      SessionCookieName,
+			IdleTimeout:     idleTimeout,
+			AbsoluteTimeout: absoluteTimeout,
+			Secure:          d.Config.SecureCookies(),
+		}),
+	}
+	if p.now == nil {
+		p.now = func() time.Time { return time.Now().UTC() }
+	}
+	p.registerPortal(app)
+	p.registerAPI(app)
+}

@@ -1,0 +1,153 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/portcullis-id/portcullis/handlers/middleware"
+	"github.com/portcullis-id/portcullis/models"
+	views "github.com/portcullis-id/portcullis/views/admin"
+)
+
+// signInFailed is the one message for every failed sign-in: unknown user,
+// wrong password, disabled, locked, service user or missing right.
+const signInFailed = "The login name or password is incorrect, or this account may not sign in to the admin portal."
+
+// maxLoginInputBytes bounds what a sign-in hashes and records.
+const maxLoginInputBytes = 1024
+
+type loginForm struct {
+	LoginName string `form:"login_name"`
+	Password  string `form:"password"`
+}
+
+func (p *portal) showLogin(c *fiber.Ctx) error {
+	if _, _, err := p.currentAdmin(c); err == nil {
+		return c.Redirect("/admin", fiber.StatusSeeOther)
+	}
+	return render(c, fiber.StatusOK, views.Login(views.LoginPage{CSRF: csrfToken(c), Notice: popFlash(c)}))
+}
+
+// signIn checks the password and starts the portal session. Every failure
+// takes the same path to the same page with the same status, and an
+// unknown login name still costs one password verification, so neither
+// the answer nor its timing tells whether the account exists.
+func (p *portal) signIn(c *fiber.Ctx) error {
+	var form loginForm
+	if err := c.BodyParser(&form); err != nil {
+		return middleware.NewHTTPError(fiber.StatusBadRequest, "The sign-in form could not be read.", err)
+	}
+	form.LoginName = strings.TrimSpace(form.LoginName)
+	if len(form.LoginName) > maxLoginInputBytes {
+		form.LoginName = form.LoginName[:maxLoginInputBytes]
+	}
+	ctx := c.UserContext()
+
+	user, reason, err := p.checkCredentials(ctx, form.LoginName, form.Password)
+	if err != nil {
+		return err
+	}
+	actor := models.Actor{SourceIP: c.IP(), RequestID: middleware.GetRequestID(c), Name: form.LoginName}
+	entry := models.AuditEntry{Action: "admin.sign_in", ObjectType: "user", ObjectName: form.LoginName}
+	if user != nil {
+		actor.UserID, entry.ObjectID = user.ID, user.ID
+	}
+	if reason != "" {
+		entry.Outcome, entry.Details = models.OutcomeFailure, "reason: "+reason
+		if err := p.store.RecordAudit(ctx, actor, entry); err != nil {
+			return err
+		}
+		p.log.InfoContext(ctx, "admin sign-in failed", "request_id", actor.RequestID, "reason", reason, "remote_ip", actor.SourceIP)
+		return render(c, fiber.StatusUnauthorized, views.Login(views.LoginPage{
+			CSRF: csrfToken(c), LoginName: form.LoginName, Error: signInFailed,
+		}))
+	}
+
+	if err := regenerate(c); err != nil {
+		return err
+	}
+	sess := sessionOf(c)
+	sess.Values["user_id"] = user.ID
+	// TODO: ask for the MFA of the admin portal's authentication profile
+	// (models.SettingAdminPortalProfile) here, setting stageMFA until it
+	// passes. The MFA engine in models/mfa.go is bound to /run sessions of
+	// an app, so the portal signs in with the password alone for now.
+	sess.Values[sessionStage] = stageDone
+	if err := p.store.RecordAudit(ctx, actor, entry); err != nil {
+		return err
+	}
+	p.log.InfoContext(ctx, "admin signed in", "request_id", actor.RequestID, "user_id", user.ID)
+	return c.Redirect("/admin", fiber.StatusSeeOther)
+}
+
+// checkCredentials returns the user when the password is right and the
+// user may use the portal, or a reason for the audit log otherwise.
+func (p *portal) checkCredentials(ctx context.Context, loginName, password string) (*models.User, string, error) {
+	if len(password) > maxLoginInputBytes {
+		password = password[:maxLoginInputBytes]
+	}
+	user, err := p.store.UserByLoginName(ctx, loginName)
+	if errors.Is(err, models.ErrNotFound) {
+		p.store.Hasher.VerifyDummy(password)
+		return nil, "unknown_user", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	ok, err := p.store.Hasher.Verify(user.PasswordHash, password)
+	if err != nil || !ok {
+		return user, "wrong_password", nil
+	}
+	rights, err := p.store.RightsOf(ctx, user)
+	if err != nil {
+		return nil, "", err
+	}
+	switch {
+	case user.Disabled:
+		return user, "disabled", nil
+	case user.IsLockedAt(p.now()):
+		return user, "locked", nil
+	case user.IsServiceUser:
+		return user, "service_user", nil
+	case !canUsePortal(user, rights, p.now()):
+		return user, "no_portal_right", nil
+	}
+	return user, "", nil
+}
+
+func (p *portal) signOut(c *fiber.Ctx) error {
+	if user, _, err := p.currentAdmin(c); err == nil {
+		actor := models.Actor{UserID: user.ID, Name: user.LoginName, SourceIP: c.IP(), RequestID: middleware.GetRequestID(c)}
+		err := p.store.RecordAudit(c.UserContext(), actor, models.AuditEntry{
+			Action: "admin.sign_out", ObjectType: "user", ObjectID: user.ID, ObjectName: user.LoginName,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := destroySession(c); err != nil {
+		return err
+	}
+	return c.Redirect("/admin/login", fiber.StatusSeeOther)
+}
+
+// home sends a signed-in administrator to the first section it may open.
+func (p *portal) home(c *fiber.Ctx) error {
+	for _, s := range []struct {
+		ok  bool
+		url string
+	}{
+		{hasRight(c, models.RightUserManagement), "/admin/users"},
+		{hasRight(c, models.RightRoleManagement), "/admin/roles"},
+		{hasRight(c, models.RightApplicationManagement), "/admin/webapps"},
+		{hasRight(c, models.RightAuditRead), "/admin/audit"},
+	} {
+		if s.ok {
+			return c.Redirect(s.url, fiber.StatusSeeOther)
+		}
+	}
+	return render(c, fiber.StatusOK, views.Welcome(shell(c, "Admin Portal", "")))
+}
