@@ -45,6 +45,12 @@ type Store struct {
 	Log      *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+
+	// signing caches the parsed signing keys and clientSecrets the
+	// successful client secret verifications. Copies made by InTx share
+	// both.
+	signing       *signingKeyCache
+	clientSecrets *secretCache
 }
 
 // NewStore wraps an open, migrated database.
@@ -52,14 +58,20 @@ func NewStore(db *gorm.DB, keys *Keyring, settings Settings, log *slog.Logger) *
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	var secretCacheKey []byte
+	if keys != nil {
+		secretCacheKey = keys.Key(PurposeSecretCache)
+	}
 	return &Store{
-		db:       db,
-		dialect:  DialectOf(db),
-		Keys:     keys,
-		Hasher:   &PasswordHasher{Params: settings.Argon2},
-		Settings: settings,
-		Log:      log,
-		Now:      func() time.Time { return time.Now().UTC() },
+		db:            db,
+		dialect:       DialectOf(db),
+		Keys:          keys,
+		Hasher:        &PasswordHasher{Params: settings.Argon2},
+		Settings:      settings,
+		Log:           log,
+		Now:           func() time.Time { return time.Now().UTC() },
+		signing:       newSigningKeyCache(),
+		clientSecrets: newSecretCache(secretCacheKey, SecretCacheTTL, secretCacheSize),
 	}
 }
 

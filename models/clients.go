@@ -1,0 +1,179 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"unicode/utf8"
+)
+
+// ErrInvalidClient means client authentication failed. Callers send one
+// identical response for every reason, and ClientAuthError carries the
+// reason for the log.
+var ErrInvalidClient = errors.New("invalid client")
+
+// ClientAuthError is an ErrInvalidClient with the reason, which is logged
+// and never sent to the client.
+type ClientAuthError struct {
+	Reason string
+}
+
+func (e *ClientAuthError) Error() string { return "client authentication failed: " + e.Reason }
+
+// Is makes errors.Is(err, ErrInvalidClient) true.
+func (e *ClientAuthError) Is(target error) bool { return target == ErrInvalidClient }
+
+// Reasons of ClientAuthError.
+const (
+	ReasonNoSecret       = "no secret"
+	ReasonUnknownClient  = "unknown client"
+	ReasonWrongSecret    = "wrong secret"
+	ReasonDisabled       = "client disabled"
+	ReasonLocked         = "client locked"
+	ReasonNotOAuthClient = "user is not an OAuth confidential client"
+	ReasonAppDisabled    = "app disabled"
+	ReasonNoRunRight     = "client has no Run permission on the app"
+)
+
+// ClientCredentials is one reading of the credentials a client sent.
+type ClientCredentials struct {
+	ID     string
+	Secret string
+}
+
+// AuthenticateClient checks client credentials for a request to app. Each
+// element of candidates is one reading of what the client sent: HTTP Basic
+// credentials may be form-urldecoded or raw, so callers pass both, in the
+// order to try. The first reading whose id and secret match wins.
+//
+// The client must then be an enabled, unlocked user marked OAuth
+// confidential client, the app must be enabled, and the client must hold
+// Run permission on it, directly or through a role. Every failure returns
+// a *ClientAuthError. A reading with an unknown id costs one argon2id
+// verification, like a wrong secret, so timing does not reveal which
+// clients exist, and the status checks run only after the secret matched.
+func (s *Store) AuthenticateClient(ctx context.Context, app *App, candidates ...ClientCredentials) (*User, error) {
+	client, reason, err := s.matchClientSecret(ctx, dedupeCredentials(candidates))
+	if err != nil {
+		return nil, err
+	}
+	if client == nil {
+		return nil, &ClientAuthError{Reason: reason}
+	}
+
+	switch {
+	case client.Disabled:
+		return nil, &ClientAuthError{Reason: ReasonDisabled}
+	case client.IsLockedAt(s.Now()):
+		return nil, &ClientAuthError{Reason: ReasonLocked}
+	case !client.IsOAuthClient:
+		return nil, &ClientAuthError{Reason: ReasonNotOAuthClient}
+	case !app.Enabled:
+		return nil, &ClientAuthError{Reason: ReasonAppDisabled}
+	}
+
+	rights, err := s.AppRightsOf(ctx, client, app.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !rights.Run {
+		return nil, &ClientAuthError{Reason: ReasonNoRunRight}
+	}
+	return client, nil
+}
+
+// matchClientSecret returns the user of the first reading whose secret
+// matches, or nil and the reason of the last failure.
+func (s *Store) matchClientSecret(ctx context.Context, candidates []ClientCredentials) (*User, string, error) {
+	reason := ReasonNoSecret
+	for _, cred := range candidates {
+		if cred.ID == "" || cred.Secret == "" || len(cred.Secret) > maxPasswordBytes || !utf8.ValidString(cred.Secret) {
+			// No stored password can match such a secret for any client,
+			// so skipping the hash reveals nothing about the account.
+			continue
+		}
+		user, err := s.UserByLoginName(ctx, cred.ID)
+		if errors.Is(err, ErrNotFound) {
+			s.Hasher.VerifyDummy(cred.Secret)
+			reason = ReasonUnknownClient
+			continue
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		ok, err := s.verifyClientSecret(ctx, user, cred.Secret)
+		if err != nil {
+			return nil, "", err
+		}
+		if ok {
+			return user, "", nil
+		}
+		reason = ReasonWrongSecret
+	}
+	return nil, reason, nil
+}
+
+// verifyClientSecret checks secret against the user's password hash,
+// through the cache of successful verifications. After a successful
+// argon2id verification of a hash written with other parameters than the
+// current ones, it stores a new hash.
+func (s *Store) verifyClientSecret(ctx context.Context, user *User, secret string) (bool, error) {
+	now := s.Now()
+	key := s.clientSecrets.key(user.ID, user.PasswordHash, secret)
+	if s.clientSecrets.contains(key, now) {
+		return true, nil
+	}
+
+	ok, err := s.Hasher.Verify(user.PasswordHash, secret)
+	if errors.Is(err, ErrMalformedHash) {
+		s.Log.ErrorContext(ctx, "a client's stored password hash is malformed; reset its secret", "user_id", user.ID, "error", err)
+		return false, nil
+	}
+	if err != nil || !ok {
+		return false, err
+	}
+
+	if s.Hasher.NeedsRehash(user.PasswordHash) {
+		if newHash, ok := s.rehashPassword(ctx, user, secret); ok {
+			key = s.clientSecrets.key(user.ID, newHash, secret)
+		}
+	}
+	s.clientSecrets.add(key, now)
+	return true, nil
+}
+
+// rehashPassword replaces the user's hash with one made with the current
+// parameters, unless the password changed meanwhile. A failure is logged
+// and leaves the old hash, which still verifies.
+func (s *Store) rehashPassword(ctx context.Context, user *User, password string) (string, bool) {
+	newHash, err := s.Hasher.Hash(password)
+	if err == nil {
+		err = s.conn(ctx).Model(&User{}).
+			Where("id = ? AND password_hash = ?", user.ID, user.PasswordHash).
+			Update("password_hash", newHash).Error
+	}
+	if err != nil {
+		s.Log.WarnContext(ctx, "storing a client's password hash with the current argon2id parameters failed", "user_id", user.ID, "error", err)
+		return "", false
+	}
+	user.PasswordHash = newHash
+	return newHash, true
+}
+
+// dedupeCredentials drops readings that repeat an earlier one, so equal
+// readings cost one verification.
+func dedupeCredentials(in []ClientCredentials) []ClientCredentials {
+	out := make([]ClientCredentials, 0, len(in))
+	for _, c := range in {
+		duplicate := false
+		for _, seen := range out {
+			if seen == c {
+				duplicate = true
+				break
+			}
+		}
+		if !duplicate {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -1,0 +1,94 @@
+package models
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+)
+
+// openInternalTestStore opens a migrated SQLite store for tests that need
+// the package's unexported parts. Store tests that run on every backend
+// use modeltest, which this package cannot import.
+func openInternalTestStore(t *testing.T) *Store {
+	t.Helper()
+	ctx := context.Background()
+	cfg := DBConfig{DataDir: t.TempDir()}
+	db, err := OpenDB(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Migrate(ctx, db, cfg.Dialect(), nil); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := NewKeyring([]byte("internal-test-secret-key-0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(db, keys, DefaultSettings(), slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestSecretCacheEvictsLeastRecentlyUsed(t *testing.T) {
+	c := newSecretCache([]byte("mac-key"), time.Minute, 3)
+	now := time.Now()
+	keys := make([]secretCacheKey, 4)
+	for i := range keys {
+		keys[i] = c.key("user", "hash", string(rune('a'+i)))
+	}
+	for _, k := range keys[:3] {
+		c.add(k, now)
+	}
+	c.contains(keys[0], now) // keys[0] is now the most recently used
+	c.add(keys[3], now)
+
+	if c.len() != 3 {
+		t.Fatalf("cache holds %d entries, want its size 3", c.len())
+	}
+	if c.contains(keys[1], now) {
+		t.Error("the least recently used entry was not evicted")
+	}
+	for _, i := range []int{0, 2, 3} {
+		if !c.contains(keys[i], now) {
+			t.Errorf("entry %d was evicted", i)
+		}
+	}
+}
+
+func TestSecretCacheEntriesExpire(t *testing.T) {
+	c := newSecretCache([]byte("mac-key"), time.Minute, 10)
+	now := time.Now()
+	k := c.key("user", "hash", "secret")
+	c.add(k, now)
+	if !c.contains(k, now.Add(59*time.Second)) {
+		t.Fatal("entry missing before its TTL")
+	}
+	if c.contains(k, now.Add(61*time.Second)) {
+		t.Fatal("entry still used after its TTL")
+	}
+	if c.len() != 0 {
+		t.Errorf("expired entry was kept")
+	}
+}
+
+func TestSecretCacheKeyBindsEveryPart(t *testing.T) {
+	c := newSecretCache([]byte("mac-key"), time.Minute, 10)
+	base := c.key("user", "hash", "secret")
+	others := []secretCacheKey{
+		c.key("user2", "hash", "secret"),
+		c.key("user", "hash2", "secret"),
+		c.key("user", "hash", "secret2"),
+		// Moving bytes between parts must change the key.
+		c.key("userh", "ash", "secret"),
+		c.key("user", "hashs", "ecret"),
+	}
+	for i, k := range others {
+		if k == base {
+			t.Errorf("variant %d shares the key of the original", i)
+		}
+	}
+	if newSecretCache([]byte("other-key"), time.Minute, 10).key("user", "hash", "secret") == base {
+		t.Error("the key does not depend on the MAC key")
+	}
+}
