@@ -374,4 +374,3 @@ func (p *portal) savePolicy(c *fiber.Ctx) error {
 	}
 	return redirectWithFlash(c, appURL(app, "policy"), "Policy saved.")
 }
-

@@ -126,7 +126,9 @@ func (p *portal) deleteScope(c *fiber.Ctx) error {
 	}
 	err = p.store.Audited(c.UserContext(), actorOf(c),
 		models.AuditEntry{Action: "scope.delete", ObjectType: "app", ObjectID: app.ID, ObjectName: app.Name, Details: "scope: " + sc.Name},
-		func(tx *models.Store, _ *models.AuditEntry) error { return tx.DeleteScope(c.UserContext(), app.ID, sc.ID) })
+		func(tx *models.Store, _ *models.AuditEntry) error {
+			return tx.DeleteScope(c.UserContext(), app.ID, sc.ID)
+		})
 	if err != nil {
 		return storeError(err)
 	}
