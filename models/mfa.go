@@ -468,9 +468,10 @@ func (s *Store) passChallenge(ctx context.Context, st *MFAState) (bool, error) {
 }
 
 // recordWrongAnswer stores the failure for the user's lockout count and
-// decides whether the session or the user is done.
+// decides whether the session or the user is done. The caller logs the
+// rejection, with its request id.
 func (s *Store) recordWrongAnswer(ctx context.Context, token string, st *MFAState, sourceIP string) (*MFAState, error) {
-	userFailures, locked, err := s.RecordMFAFailure(ctx, st.User, sourceIP)
+	_, locked, err := s.RecordMFAFailure(ctx, st.User, sourceIP)
 	if err != nil {
 		return st, err
 	}
@@ -479,25 +480,20 @@ func (s *Store) recordWrongAnswer(ctx context.Context, token string, st *MFAStat
 		return current, err
 	}
 
-	log := s.Log.With("user_id", st.User.ID, "app_key", st.App.AppKey, "mechanism", st.Session.ChallengeMechanism,
-		"session_failures", current.Session.Failures, "user_failures", userFailures, "source_ip", sourceIP)
 	switch {
 	case locked:
 		if err := s.failMFASession(ctx, current.Session.ID); err != nil {
 			return current, err
 		}
-		log.WarnContext(ctx, "mfa answer rejected; user locked out")
 		return current, ErrUserLocked
 	case current.Session.Failures >= s.Settings.MFAMaxSessionFailures:
 		if err := s.failMFASession(ctx, current.Session.ID); err != nil {
 			return current, err
 		}
-		log.WarnContext(ctx, "mfa answer rejected; session failed")
 		return current, ErrMFAFailed
 	case err != nil:
 		return current, err
 	}
-	log.InfoContext(ctx, "mfa answer rejected")
 	return current, ErrMFAWrongAnswer
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/portcullis-id/portcullis/handlers"
 	"github.com/portcullis-id/portcullis/handlers/deps"
+	"github.com/portcullis-id/portcullis/models/notify"
 )
 
 func init() {
@@ -31,7 +32,11 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	defer store.Close()
 
-	d := deps.Deps{Config: c.httpConfig(version), Store: store, Log: log}
+	notifier, err := notify.New(c.notifyConfig(), store, log)
+	if err != nil {
+		return err
+	}
+	d := deps.Deps{Config: c.httpConfig(version), Store: store, Log: log, Notifier: notifier}
 	app := handlers.New(d, handlers.All()...)
 
 	ln, err := net.Listen("tcp", c.Addr)
@@ -58,6 +63,21 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	log.Info("server stopped")
 	return nil
+}
+
+// notifyConfig returns the mail and SMS delivery settings.
+func (c *config) notifyConfig() notify.Config {
+	return notify.Config{
+		SMTP: notify.SMTPConfig{
+			Host:     c.SMTPHost,
+			Port:     c.SMTPPort,
+			Username: c.SMTPUsername,
+			Password: c.SMTPPassword,
+			From:     c.SMTPFrom,
+			TLS:      c.SMTPTLS,
+		},
+		SMSWebhookURL: c.SMSWebhook,
+	}
 }
 
 // runCleanup deletes expired sessions and tokens every few minutes.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/portcullis-id/portcullis/models"
+	"github.com/portcullis-id/portcullis/models/notify"
 )
 
 // Config is the HTTP-facing configuration.
@@ -55,6 +56,8 @@ type Deps struct {
 	Config Config
 	Store  *models.Store
 	Log    *slog.Logger
+	// Notifier delivers email and SMS codes. Nil keeps them in the outbox.
+	Notifier *notify.Notifier
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }

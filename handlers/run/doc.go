@@ -1,0 +1,23 @@
+// Package run serves /run and the MFA pages that follow it.
+//
+// GET or POST /run?appkey={App Key} takes an icbt token from
+// "Authorization: Bearer" or a POSTed form field "icbt", consumes it and
+// starts an MFA session (models.StartMFASession). The browser keeps only a
+// session cookie of its own kind; the state, including which challenges
+// have passed, lives in the database. The pages after /run are:
+//
+//	GET  /run/challenge  the current challenge: a list of mechanisms, an answer form, or a launch
+//	POST /run/choose     fields _csrf, step, mechanism ("" goes back to the list)
+//	POST /run/answer     fields _csrf, step, mechanism, answer
+//	POST /run/resend     field _csrf: a new email or SMS code
+//
+// Every MFA form carries a CSRF token derived from the MFA session, so a
+// form from another session or site is rejected. The hand-over POST to
+// /run needs none, because the icbt token itself is the credential.
+//
+// When every challenge has passed, the app launches with a signed
+// assertion (see docs/launch-assertion.md). On failure the browser goes to
+// the failureRedirectUrl captured when /run started, if
+// models.ValidateRedirect allowed it, with error=mfa_failed, expired or
+// locked; otherwise it gets a failure page.
+package run
