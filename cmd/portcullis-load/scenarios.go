@@ -205,8 +205,9 @@ func (s *userTokenScenario) do(ctx context.Context, _ int) (int, error) {
 	return status, err
 }
 
-// runScenario mints an icbt token and opens /run with it, up to the
-// rendered first challenge page.
+// runScenario mints an icbt token, opens /run with it and follows the
+// redirect to the rendered first challenge page with the MFA session
+// cookie, as a browser would.
 type runScenario struct{ userTokenScenario }
 
 func (s *runScenario) do(ctx context.Context, _ int) (int, error) {
@@ -222,6 +223,26 @@ func (s *runScenario) do(ctx context.Context, _ int) (int, error) {
 		return 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+icbt)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode < 300 || resp.StatusCode > 399 {
+		return resp.StatusCode, nil
+	}
+	next, err := req.URL.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		return 0, fmt.Errorf("/run redirected to an invalid Location: %w", err)
+	}
+	req, err = http.NewRequestWithContext(ctx, http.MethodGet, next.String(), nil)
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range resp.Cookies() {
+		req.AddCookie(c)
+	}
 	return send(s.client, req)
 }
 

@@ -238,15 +238,32 @@ func selftest(ctx context.Context, o selftestOptions) []selftestStep {
 		if err != nil {
 			return "", err
 		}
-		defer resp.Body.Close()
 		io.Copy(io.Discard, resp.Body)
-		switch {
-		case resp.StatusCode == 200:
-			return "first challenge page rendered", nil
-		case resp.StatusCode >= 300 && resp.StatusCode < 400:
-			return "redirected to " + resp.Header.Get("Location") + " (the app's profile asks for no challenge)", nil
+		resp.Body.Close()
+		if resp.StatusCode < 300 || resp.StatusCode > 399 {
+			return "", fmt.Errorf("status %d, want a redirect to the first challenge or the app", resp.StatusCode)
 		}
-		return "", fmt.Errorf("status %d", resp.StatusCode)
+		next, err := req.URL.Parse(resp.Header.Get("Location"))
+		if err != nil {
+			return "", fmt.Errorf("invalid Location: %w", err)
+		}
+		if next.Host != req.URL.Host || !strings.HasPrefix(next.Path, "/run/") {
+			return "redirected to " + next.String() + " (the app's profile asks for no challenge)", nil
+		}
+		page, _ := http.NewRequestWithContext(ctx, http.MethodGet, next.String(), nil)
+		for _, c := range resp.Cookies() {
+			page.AddCookie(c)
+		}
+		resp, err = client.Do(page)
+		if err != nil {
+			return "", err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return "", fmt.Errorf("challenge page answered status %d", resp.StatusCode)
+		}
+		return "first challenge page rendered", nil
 	})
 	return steps
 }
