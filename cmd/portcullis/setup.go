@@ -58,6 +58,10 @@ func openStore(ctx context.Context, c *config, log *slog.Logger) (*models.Store,
 		store.Close()
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
+	if err := store.EnsureSigningKey(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
 	for _, r := range res.CreatedRoles {
 		log.Info("created built-in role", "role", r)
 	}
