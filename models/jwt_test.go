@@ -225,3 +225,32 @@ func TestJWKSVerifiesWithGoJose(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkSignJWT measures signing an access token with the cached
+// RSA-2048 key.
+func BenchmarkSignJWT(b *testing.B) {
+	s := modeltest.OpenBackend(b, modeltest.Backends(b)[0], modeltest.FastSettings())
+	ctx := context.Background()
+	claims := testClaims(s.Now(), time.Hour)
+	if _, err := s.SignJWT(ctx, claims, nil); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.SignJWT(ctx, claims, map[string]any{"app_id": "billing-api"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyJWT measures verifying an access token against the
+// cached public keys.
+func BenchmarkVerifyJWT(b *testing.B) {
+	s := modeltest.OpenBackend(b, modeltest.Backends(b)[0], modeltest.FastSettings())
+	ctx := context.Background()
+	token := signTestToken(b, s, time.Hour)
+	for b.Loop() {
+		if _, err := s.VerifyJWT(ctx, token, testIssuer); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

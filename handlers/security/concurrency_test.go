@@ -15,7 +15,7 @@ import (
 	"github.com/portcullis-id/portcullis/models/modeltest"
 )
 
-func firstBackend(t *testing.T) modeltest.Backend {
+func firstBackend(t testing.TB) modeltest.Backend {
 	return modeltest.Backends(t)[0]
 }
 
