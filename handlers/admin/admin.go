@@ -31,6 +31,8 @@ type portal struct {
 	cfg      deps.Config
 	sessions *session.Store
 	now      func() time.Time
+	// apiBearer authenticates API requests that carry a bearer token.
+	apiBearer fiber.Handler
 }
 
 // Register adds the admin portal and the JSON admin API to app.
@@ -48,6 +50,7 @@ func Register(app *fiber.App, d deps.Deps) {
 			Secure:          d.Config.SecureCookies(),
 		}),
 	}
+	p.apiBearer = apiBearerWith(d)
 	if p.now == nil {
 		p.now = func() time.Time { return time.Now().UTC() }
 	}
