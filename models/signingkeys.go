@@ -26,8 +26,8 @@ const SigningKeyBits = 2048
 const signingCertValidity = 10 * 365 * 24 * time.Hour
 
 // MinSigningKeyOverlap is the shortest time a retired signing key stays
-// published. It covers tokens shorter than any app's access token
-// lifetime, such as the launch assertion of /run.
+// published. It covers tokens that live shorter than any access token,
+// such as the launch assertion of /run, which lives 120 seconds.
 const MinSigningKeyOverlap = time.Hour
 
 // signingKeyLockID is the PostgreSQL advisory lock that serialises key
