@@ -185,10 +185,12 @@ var userSortColumns = map[string]string{
 // UserSortKeys lists the sort keys ListUsers accepts.
 var UserSortKeys = []string{"login_name", "display_name", "email", "created_at"}
 
-// Paging bounds of the list functions.
+// Paging bounds of the list functions. MaxPage keeps OFFSET far from
+// integer overflow on every database.
 const (
 	DefaultPageSize = 25
 	MaxPageSize     = 200
+	MaxPage         = 1_000_000
 )
 
 // UserQuery selects a page of users. Unknown filters and sort keys fall
@@ -227,7 +229,7 @@ func normalizePaging(page, perPage int) (int, int) {
 		perPage = DefaultPageSize
 	}
 	perPage = min(perPage, MaxPageSize)
-	page = max(page, 1)
+	page = min(max(page, 1), MaxPage)
 	return page, perPage
 }
 

@@ -32,6 +32,7 @@ func TestUsersList(t *testing.T) {
 		{name: "case expression sort", path: "/admin/users?sort=(CASE%20WHEN%201%3D1%20THEN%20login_name%20ELSE%20id%20END)", first: "admin@portcullis.local"},
 		{name: "sleep in sort", path: "/admin/users?sort=login_name%2C(SELECT%20pg_sleep(5))", first: "admin@portcullis.local"},
 		{name: "bad page number", path: "/admin/users?page=-3", first: "admin@portcullis.local"},
+		{name: "huge page number", path: "/admin/users?page=99999999999999", want: nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
