@@ -17,7 +17,7 @@ type AuditQuery struct {
 	Action string
 	// Object matches the object's name or id as a substring.
 	Object string
-	// From and To bound the event time; To is exclusive.
+	// From and To bound the event time. To is exclusive.
 	From, To *time.Time
 	Page     int // 1-based
 	PerPage  int

@@ -315,7 +315,7 @@ func validateProfileFields(verrs *ValidationErrors, displayName, email, mobile, 
 // type them: an optional +, then digits with single spaces or hyphens.
 var mobilePattern = regexp.MustCompile(`^\+?[0-9]([ -]?[0-9]){5,19}$`)
 
-// UserChanges is an edit of a user. Nil fields are left unchanged; set
+// UserChanges is an edit of a user. Nil fields are left unchanged, and set
 // fields are written even when false or empty. Passwords are changed with
 // ResetPassword, and Locked and Disabled with SetUserLocked and
 // SetUserDisabled, so each of those has its own audit event.

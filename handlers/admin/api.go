@@ -11,10 +11,10 @@ import (
 	"github.com/portcullis-id/portcullis/models"
 )
 
-// registerAPI adds the JSON admin API under /api/admin. A request is
-// authenticated by a bearer access token when it has an Authorization
-// header, and by the portal session otherwise; session requests need the
-// CSRF token in the X-CSRF-Token header for every state change.
+// registerAPI adds the JSON admin API under /api/admin. A request with an
+// Authorization header is authenticated by its bearer access token, and
+// any other request by the portal session. Session requests need the CSRF
+// token in the X-CSRF-Token header for every state change.
 func (p *portal) registerAPI(app *fiber.App) {
 	chain := []fiber.Handler{p.apiBearer}
 	for _, h := range append([]fiber.Handler{p.withSession, p.checkOrigin}, p.csrfProtection()...) {

@@ -179,7 +179,7 @@ func (p *portal) apiUpdateApp(c *fiber.Ctx, app *models.App, action string, fn f
 }
 
 // tokensJSON is the body of PUT /api/admin/apps/{id}/tokens. Every field
-// is written; a missing boolean is false.
+// is written, and a missing boolean is false.
 type tokensJSON struct {
 	AllowClientCreds     bool `json:"allow_client_creds"`
 	AllowAuthCode        bool `json:"allow_auth_code"`
@@ -205,7 +205,7 @@ func (p *portal) apiUpdateTokens(c *fiber.Ctx) error {
 	})
 }
 
-// policyJSON is the body of PUT /api/admin/apps/{id}/policy; an empty or
+// policyJSON is the body of PUT /api/admin/apps/{id}/policy. An empty or
 // null id clears the profile.
 type policyJSON struct {
 	AuthProfileID *string `json:"auth_profile_id"`

@@ -123,7 +123,7 @@ func (p *portal) apiGetUser(c *fiber.Ctx) error {
 }
 
 // userPatchJSON is the body of PATCH /api/admin/users/{id}. Absent fields
-// are left unchanged; present ones are saved even when false or empty.
+// are left unchanged, and present ones are saved even when false or empty.
 type userPatchJSON struct {
 	LoginName             *string `json:"login_name"`
 	DisplayName           *string `json:"display_name"`

@@ -17,7 +17,7 @@ import (
 	"github.com/portcullis-id/portcullis/models"
 )
 
-// sessionCSRFKey is the session value holding the SHA-256 of the CSRF
+// sessionCSRFKey is the session value containing the SHA-256 of the CSRF
 // token issued to that session.
 const sessionCSRFKey = "csrf_hash"
 
@@ -125,7 +125,7 @@ func (p *portal) newCSRFToken() string {
 }
 
 // csrfTokenVerifier is the csrf middleware's token storage. It stores
-// nothing: a token is known when its MAC verifies. The session binding in
+// nothing, because a token is known when its MAC verifies. The session binding in
 // extractBoundCSRFToken decides which token a session may use, and the
 // session's own timeouts bound its life.
 type csrfTokenVerifier struct{ keys *models.Keyring }
@@ -135,9 +135,9 @@ func (v csrfTokenVerifier) Get(token string) ([]byte, error) {
 	if !ok {
 		return nil, nil
 	}
-	nonce, err1 := base64.RawURLEncoding.DecodeString(nonceText)
-	mac, err2 := base64.RawURLEncoding.DecodeString(macText)
-	if err1 != nil || err2 != nil || len(nonce) != 24 {
+	nonce, nonceErr := base64.RawURLEncoding.DecodeString(nonceText)
+	mac, macErr := base64.RawURLEncoding.DecodeString(macText)
+	if nonceErr != nil || macErr != nil || len(nonce) != 24 {
 		return nil, nil
 	}
 	if !hmac.Equal(mac, v.keys.MAC(models.PurposeCSRF, nonce)[:16]) {

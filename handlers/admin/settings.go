@@ -183,7 +183,7 @@ func (p *portal) renderPortalSettings(c *fiber.Ctx, status int, errs map[string]
 	}))
 }
 
-// portalSettingsInput is the Portal settings form; an empty id means no
+// portalSettingsInput is the Portal settings form. An empty id means no
 // profile.
 type portalSettingsInput struct {
 	AdminProfileID string

@@ -142,8 +142,8 @@ func (p *portal) createUser(c *fiber.Ctx) error {
 	return redirectWithFlash(c, "/admin/users/"+user.ID, "User "+user.LoginName+" created.")
 }
 
-// userPage builds the user's page from the stored user; form, when not
-// nil, replaces the stored values with the ones just posted.
+// userPage builds the user's page from the stored user. A non-nil form
+// replaces the stored values with the ones just posted.
 func (p *portal) userPage(c *fiber.Ctx, u *models.User, form *views.UserForm) (views.UserPage, error) {
 	roles, err := p.store.RolesOfUser(c.UserContext(), u.ID)
 	if err != nil {

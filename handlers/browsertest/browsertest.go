@@ -23,7 +23,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// ScreenshotDirEnv names a folder for screenshots; without it they go to
+// ScreenshotDirEnv names a folder for screenshots. Without it they go to
 // the test's temporary folder.
 const ScreenshotDirEnv = "PORTCULLIS_SCREENSHOT_DIR"
 
