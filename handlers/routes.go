@@ -3,6 +3,7 @@ package handlers
 import (
 	"github.com/portcullis-id/portcullis/handlers/admin"
 	"github.com/portcullis-id/portcullis/handlers/demoapp"
+	"github.com/portcullis-id/portcullis/handlers/my"
 	"github.com/portcullis-id/portcullis/handlers/oauth"
 	"github.com/portcullis-id/portcullis/handlers/run"
 	"github.com/portcullis-id/portcullis/handlers/security"
@@ -16,5 +17,6 @@ func All() []Surface {
 		security.Register,
 		run.Register,
 		demoapp.Register,
+		my.Register,
 	}
 }

@@ -1,15 +1,20 @@
 package models
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image/png"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
+	"github.com/pquerna/otp"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
@@ -290,4 +295,101 @@ func (s *Store) updateFactor(ctx context.Context, userID string, changes map[str
 		return ErrNotFound
 	}
 	return nil
+}
+
+// MaxContactCodeTries is the number of wrong confirmation codes after
+// which a pending email address or mobile number is dropped.
+const MaxContactCodeTries = 5
+
+// PendingContact is an email address or mobile number that a user entered
+// in the user portal and has not confirmed yet. The portal keeps it in its
+// server-side session; it holds only the MAC of the code.
+type PendingContact struct {
+	Value     string `json:"value"`
+	CodeHash  string `json:"code_hash"`
+	ExpiresAt int64  `json:"expires_at"`
+	SentAt    int64  `json:"sent_at"`
+	Sends     int    `json:"sends"`
+	Tries     int    `json:"tries"`
+}
+
+func (p *PendingContact) binding(userID string) string {
+	return "contact:" + userID + ":" + p.Value
+}
+
+// IssueContactCode creates a confirmation code for the pending value, with
+// the resend interval and send limit of MFA codes. The caller delivers it.
+func (s *Store) IssueContactCode(userID string, p *PendingContact) (string, error) {
+	now := s.Now()
+	if p.Sends >= MFAMaxCodeSends {
+		return "", ErrCodeSendLimit
+	}
+	if p.SentAt != 0 && now.Before(time.Unix(p.SentAt, 0).Add(MFACodeResendInterval)) {
+		return "", ErrCodeResendTooSoon
+	}
+	code, err := NewMFACode()
+	if err != nil {
+		return "", err
+	}
+	p.CodeHash = s.HashMFACode(p.binding(userID), code)
+	p.ExpiresAt = now.Add(MFACodeTTL).Unix()
+	p.SentAt = now.Unix()
+	p.Sends++
+	return code, nil
+}
+
+// ConfirmContactCode checks the confirmation code of a pending value. It
+// returns ErrWrongCode for a wrong or expired code, and ErrMFAFailed once
+// MaxContactCodeTries codes were wrong, after which the caller drops the
+// pending value.
+func (s *Store) ConfirmContactCode(userID string, p *PendingContact, code string) error {
+	if p.Tries >= MaxContactCodeTries {
+		return ErrMFAFailed
+	}
+	expired := p.ExpiresAt == 0 || !s.Now().Before(time.Unix(p.ExpiresAt, 0))
+	if !expired && s.MatchMFACode(p.CodeHash, p.binding(userID), code) {
+		p.CodeHash = ""
+		return nil
+	}
+	p.Tries++
+	if p.Tries >= MaxContactCodeTries {
+		return ErrMFAFailed
+	}
+	return ErrWrongCode
+}
+
+// TOTPIssuer is the issuer name authenticator apps show next to the
+// account.
+const TOTPIssuer = "Portcullis"
+
+// TOTPKeyURI returns the otpauth:// URI of a TOTP secret, in the Key URI
+// format that authenticator apps read from QR codes: SHA1, 6 digits,
+// 30-second period.
+func TOTPKeyURI(account, secret string) string {
+	q := url.Values{}
+	q.Set("secret", secret)
+	q.Set("issuer", TOTPIssuer)
+	q.Set("algorithm", "SHA1")
+	q.Set("digits", "6")
+	q.Set("period", "30")
+	label := url.PathEscape(TOTPIssuer) + ":" + url.PathEscape(account)
+	return "otpauth://totp/" + label + "?" + q.Encode()
+}
+
+// TOTPQRCodePNG returns a PNG of the QR code of a Key URI, size pixels
+// square.
+func TOTPQRCodePNG(uri string, size int) ([]byte, error) {
+	key, err := otp.NewKeyFromURL(uri)
+	if err != nil {
+		return nil, fmt.Errorf("parse TOTP key URI: %w", err)
+	}
+	img, err := key.Image(size, size)
+	if err != nil {
+		return nil, fmt.Errorf("draw TOTP QR code: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

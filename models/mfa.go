@@ -424,8 +424,22 @@ func (s *Store) refusedAttempt(ctx context.Context, token string, st *MFAState) 
 
 // checkAnswer verifies the answer for the session's chosen mechanism.
 func (s *Store) checkAnswer(ctx context.Context, st *MFAState, answer string) (bool, error) {
-	sess, user := st.Session, st.User
-	switch sess.ChallengeMechanism {
+	sess := st.Session
+	code := codeCheck{hash: sess.CodeHash, binding: codeBinding(sess, sess.ChallengeMechanism), expiresAt: sess.CodeExpiresAt}
+	return s.verifyMechanism(ctx, st.User, sess.ChallengeMechanism, answer, code)
+}
+
+// codeCheck is the stored side of an email or SMS code.
+type codeCheck struct {
+	hash      string
+	binding   string
+	expiresAt *time.Time
+}
+
+// verifyMechanism checks one answer for a mechanism. TOTP records the
+// accepted step, so the same code never passes twice.
+func (s *Store) verifyMechanism(ctx context.Context, user *User, mechanism, answer string, code codeCheck) (bool, error) {
+	switch mechanism {
 	case MechPassword:
 		return s.VerifyUserPassword(user, answer), nil
 	case MechSecurityQuestion:
@@ -433,10 +447,10 @@ func (s *Store) checkAnswer(ctx context.Context, st *MFAState, answer string) (b
 	case MechOATH:
 		return s.VerifyUserTOTP(ctx, user, answer)
 	case MechEmail, MechSMS:
-		if sess.CodeExpiresAt == nil || !s.Now().Before(*sess.CodeExpiresAt) {
+		if code.expiresAt == nil || !s.Now().Before(*code.expiresAt) {
 			return false, nil
 		}
-		return s.MatchMFACode(sess.CodeHash, codeBinding(sess, sess.ChallengeMechanism), answer), nil
+		return s.MatchMFACode(code.hash, code.binding, answer), nil
 	}
 	return false, nil
 }

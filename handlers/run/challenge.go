@@ -215,24 +215,53 @@ func (h *handler) renderChallenge(c *fiber.Ctx, ms *mfaSession, extra challengeP
 		return h.renderNotEnrolled(c, st)
 	}
 
+	p := ChallengePageFor(ChallengeInput{
+		Base:       "/run",
+		AppName:    st.App.Name,
+		User:       st.User,
+		Challenges: st.Challenges,
+		Step:       st.Step,
+		Mechanism:  st.Mechanism(),
+		TriesLeft:  st.TriesLeft,
+	})
+	p.CSRF = h.csrfFor(ms.token)
+	p.Error, p.Notice = extra.errorText, extra.noticeText
+	return render(c, fiber.StatusOK, views.Challenge(p))
+}
+
+// ChallengeInput is what ChallengePageFor needs to describe a challenge.
+type ChallengeInput struct {
+	Base       string
+	AppName    string
+	User       *models.User
+	Challenges [][]string
+	Step       int
+	Mechanism  string
+	TriesLeft  int
+}
+
+// ChallengePageFor returns the view model of a challenge: the list of the
+// user's mechanisms while none is chosen, else the answer form of the
+// chosen one. The caller adds the CSRF token and any message. The user
+// portal uses it for its own sign-in challenges.
+func ChallengePageFor(in ChallengeInput) views.ChallengePage {
+	options := models.ChallengeOptions(in.User, in.Challenges, in.Step)
 	p := views.ChallengePage{
-		AppName:       st.App.Name,
-		StepNumber:    st.Step + 1,
-		StepCount:     len(st.Challenges),
-		Step:          st.Step,
-		CSRF:          h.csrfFor(ms.token),
-		Mechanism:     st.Mechanism(),
-		Error:         extra.errorText,
-		Notice:        extra.noticeText,
-		TriesLeft:     st.TriesLeft,
-		ShowTriesLeft: st.TriesLeft < triesLeftShownBelow,
-		CanSwitch:     len(st.Options) > 1,
+		Base:          in.Base,
+		AppName:       in.AppName,
+		StepNumber:    in.Step + 1,
+		StepCount:     len(in.Challenges),
+		Step:          in.Step,
+		Mechanism:     in.Mechanism,
+		TriesLeft:     in.TriesLeft,
+		ShowTriesLeft: in.TriesLeft < triesLeftShownBelow,
+		CanSwitch:     len(options) > 1,
 	}
 	if p.Mechanism == "" {
-		for _, m := range st.Options {
-			p.Choices = append(p.Choices, views.Choice{Mechanism: m, Label: models.MechanismLabels[m], Detail: destinationOf(st.User, m)})
+		for _, m := range options {
+			p.Choices = append(p.Choices, views.Choice{Mechanism: m, Label: models.MechanismLabels[m], Detail: destinationOf(in.User, m)})
 		}
-		return render(c, fiber.StatusOK, views.Challenge(p))
+		return p
 	}
 
 	p.Label = models.MechanismLabels[p.Mechanism]
@@ -241,15 +270,15 @@ func (h *handler) renderChallenge(c *fiber.Ctx, ms *mfaSession, extra challengeP
 		p.Prompt, p.InputKind = "Enter the 6-digit code from your authenticator app.", "code"
 	case models.MechEmail, models.MechSMS:
 		p.Prompt, p.InputKind = "Enter the 6-digit code we sent to", "code"
-		p.Destination = destinationOf(st.User, p.Mechanism)
+		p.Destination = destinationOf(in.User, p.Mechanism)
 		p.CanResend = true
 	case models.MechSecurityQuestion:
 		p.Prompt, p.InputKind = "Answer your security question.", "text"
-		p.Question = st.User.SecurityQuestion
+		p.Question = in.User.SecurityQuestion
 	case models.MechPassword:
 		p.Prompt, p.InputKind = "Enter your password.", "password"
 	}
-	return render(c, fiber.StatusOK, views.Challenge(p))
+	return p
 }
 
 func (h *handler) renderNotEnrolled(c *fiber.Ctx, st *models.MFAState) error {

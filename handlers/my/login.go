@@ -1,0 +1,346 @@
+package my
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/portcullis-id/portcullis/handlers/middleware"
+	runhandlers "github.com/portcullis-id/portcullis/handlers/run"
+	"github.com/portcullis-id/portcullis/handlers/session"
+	"github.com/portcullis-id/portcullis/models"
+	views "github.com/portcullis-id/portcullis/views/my"
+	runviews "github.com/portcullis-id/portcullis/views/run"
+)
+
+// Messages of the sign-in. msgSignInFailed is the one message for every
+// failed password sign-in, whatever the reason.
+const (
+	msgSignInFailed  = "The login name or password is incorrect, or this account cannot sign in here."
+	msgMFAEnded      = "Too many wrong answers, or the account is locked for a while. Sign in again later."
+	msgWrongAnswer   = "That answer is not correct. Try again."
+	msgNotEnrolled   = "You cannot sign in here yet: the portal asks for a method you have not set up. Ask your administrator for help."
+	msgResendTooSoon = "A code was sent less than 30 seconds ago. Wait a moment before asking for a new one."
+	msgSendLimit     = "No more codes can be sent for this sign-in. Sign in again later."
+	msgSendFailed    = "The code could not be sent. Try again in a minute."
+	portalName       = "Your account"
+)
+
+// maxLoginInputBytes bounds what a sign-in hashes.
+const maxLoginInputBytes = 1024
+
+func (h *handler) showLogin(c *fiber.Ctx) error {
+	s, err := h.load(c)
+	if err != nil {
+		return err
+	}
+	if s.UserID() != "" {
+		return c.Redirect("/my", fiber.StatusSeeOther)
+	}
+	return h.render(c, fiber.StatusOK, views.Login(views.LoginPage{CSRF: csrfOf(c), Notice: popNotice(s)}))
+}
+
+// login checks the password. Every failure renders the same page with the
+// same status and message, and an unknown login name still costs one
+// password hash, so neither the answer nor its timing tells whether the
+// account exists.
+func (h *handler) login(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	loginName := truncate(strings.TrimSpace(postValue(c, "login_name")))
+	password := truncate(postValue(c, "password"))
+
+	user, reason, err := h.checkCredentials(ctx, loginName, password)
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		h.logger(c).InfoContext(ctx, "user portal sign-in failed", "reason", reason, "source_ip", c.IP())
+		return h.render(c, fiber.StatusUnauthorized, views.Login(views.LoginPage{CSRF: csrfOf(c), LoginName: loginName, Error: msgSignInFailed}))
+	}
+
+	s := sessionOf(c)
+	if err := regenerate(s); err != nil {
+		return err
+	}
+	challenges, err := h.store.PortalChallenges(ctx, models.SettingUserPortalProfile)
+	if err != nil {
+		return err
+	}
+	if len(challenges) == 0 {
+		return h.completeSignIn(c, user)
+	}
+	st, err := models.NewPortalMFA(user.ID)
+	if err != nil {
+		return err
+	}
+	if err := savePortalMFA(s, st); err != nil {
+		return err
+	}
+	return h.redirect(c, "/my/mfa")
+}
+
+func truncate(s string) string {
+	if len(s) > maxLoginInputBytes {
+		return s[:maxLoginInputBytes]
+	}
+	return s
+}
+
+// checkCredentials returns the user when the password is right and the
+// user may use the portal, or a reason for the log otherwise.
+func (h *handler) checkCredentials(ctx context.Context, loginName, password string) (*models.User, string, error) {
+	user, err := h.store.UserByLoginName(ctx, loginName)
+	if errors.Is(err, models.ErrNotFound) {
+		h.store.Hasher.VerifyDummy(password)
+		return nil, "unknown_user", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	ok, err := h.store.Hasher.Verify(user.PasswordHash, password)
+	switch {
+	case err != nil || !ok:
+		return nil, "wrong_password", nil
+	case user.Disabled:
+		return nil, "disabled", nil
+	case user.IsLockedAt(h.store.Now()):
+		return nil, "locked", nil
+	case user.IsServiceUser:
+		return nil, "service_user", nil
+	}
+	return user, "", nil
+}
+
+// completeSignIn turns the session into a signed-in one with a new id.
+func (h *handler) completeSignIn(c *fiber.Ctx, user *models.User) error {
+	s := sessionOf(c)
+	if err := regenerate(s); err != nil {
+		return err
+	}
+	delete(s.Values, keyPendingMFA)
+	s.Values[session.KeyUserID] = user.ID
+	s.Values[keyStepUpAt] = h.store.Now().Unix()
+	if err := h.audit(c, user, "my.sign_in", models.OutcomeSuccess); err != nil {
+		return err
+	}
+	h.logger(c).InfoContext(c.UserContext(), "user portal sign-in", "user_id", user.ID)
+	return h.redirect(c, "/my")
+}
+
+func (h *handler) logout(c *fiber.Ctx) error {
+	if err := sessionOf(c).Destroy(); err != nil {
+		return err
+	}
+	return c.Redirect("/my/login", fiber.StatusSeeOther)
+}
+
+// portalMFA is a sign-in waiting for its challenges.
+type portalMFA struct {
+	user       *models.User
+	challenges [][]string
+	state      *models.PortalMFA
+}
+
+func savePortalMFA(s *session.Session, st *models.PortalMFA) error {
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	s.Values[keyPendingMFA] = string(raw)
+	return nil
+}
+
+var errNoPendingMFA = errors.New("no sign-in waiting for MFA")
+
+// loadPortalMFA returns the sign-in waiting for its challenges.
+func (h *handler) loadPortalMFA(c *fiber.Ctx) (*portalMFA, error) {
+	s, err := h.load(c)
+	if err != nil {
+		return nil, err
+	}
+	raw := s.String(keyPendingMFA)
+	if raw == "" {
+		return nil, errNoPendingMFA
+	}
+	var st models.PortalMFA
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		return nil, errNoPendingMFA
+	}
+	user, err := h.store.UserByID(c.UserContext(), st.UserID)
+	if err != nil {
+		return nil, errNoPendingMFA
+	}
+	challenges, err := h.store.PortalChallenges(c.UserContext(), models.SettingUserPortalProfile)
+	if err != nil {
+		return nil, err
+	}
+	return &portalMFA{user: user, challenges: challenges, state: &st}, nil
+}
+
+// showMFA renders the current challenge of the sign-in, choosing the only
+// mechanism at once and sending its code.
+func (h *handler) showMFA(c *fiber.Ctx) error {
+	p, err := h.loadPortalMFA(c)
+	if err != nil {
+		return h.mfaError(c, err)
+	}
+	if p.state.Passed >= len(p.challenges) {
+		return h.completeSignIn(c, p.user)
+	}
+	options := models.ChallengeOptions(p.user, p.challenges, p.state.Passed)
+	if len(options) == 0 {
+		return middleware.NewHTTPError(fiber.StatusForbidden, msgNotEnrolled, errors.New("user portal challenge has no enrolled mechanism"))
+	}
+	var errText, notice string
+	if p.state.Mechanism == "" && len(options) == 1 {
+		if err := models.ChoosePortalMechanism(p.user, p.challenges, p.state, p.state.Passed, options[0]); err != nil {
+			return err
+		}
+		if isCodeMechanism(p.state.Mechanism) {
+			errText, notice = h.sendPortalCode(c, p)
+		}
+	}
+	return h.renderMFA(c, p, errText, notice)
+}
+
+func (h *handler) chooseMFA(c *fiber.Ctx) error {
+	p, err := h.loadPortalMFA(c)
+	if err != nil {
+		return h.mfaError(c, err)
+	}
+	step, _ := strconv.Atoi(postValue(c, "step"))
+	if err := models.ChoosePortalMechanism(p.user, p.challenges, p.state, step, postValue(c, "mechanism")); err != nil {
+		return h.redirect(c, "/my/mfa")
+	}
+	var errText, notice string
+	if isCodeMechanism(p.state.Mechanism) {
+		errText, notice = h.sendPortalCode(c, p)
+	}
+	return h.renderMFA(c, p, errText, notice)
+}
+
+func (h *handler) answerMFA(c *fiber.Ctx) error {
+	p, err := h.loadPortalMFA(c)
+	if err != nil {
+		return h.mfaError(c, err)
+	}
+	step, err := strconv.Atoi(postValue(c, "step"))
+	if err != nil {
+		step = -1
+	}
+	in := models.MFAAnswer{Step: step, Mechanism: postValue(c, "mechanism"), Answer: postValue(c, "answer"), SourceIP: c.IP()}
+
+	err = h.store.AnswerPortalChallenge(c.UserContext(), p.user, p.challenges, p.state, in)
+	if err != nil && !errors.Is(err, models.ErrMFAStale) {
+		h.logger(c).InfoContext(c.UserContext(), "user portal mfa answer rejected", "user_id", p.user.ID,
+			"mechanism", in.Mechanism, "step", in.Step+1, "error", err.Error(), "source_ip", c.IP())
+	}
+
+	switch {
+	case errors.Is(err, models.ErrMFAStale):
+		return h.redirect(c, "/my/mfa")
+	case errors.Is(err, models.ErrMFAWrongAnswer):
+		if err := savePortalMFA(sessionOf(c), p.state); err != nil {
+			return err
+		}
+		return h.renderMFA(c, p, msgWrongAnswer, "")
+	case err != nil:
+		return h.mfaError(c, err)
+	}
+	if p.state.Passed >= len(p.challenges) {
+		return h.completeSignIn(c, p.user)
+	}
+	// A passed challenge is a step up in privilege, so the id changes.
+	if err := regenerate(sessionOf(c)); err != nil {
+		return err
+	}
+	if err := savePortalMFA(sessionOf(c), p.state); err != nil {
+		return err
+	}
+	return h.redirect(c, "/my/mfa")
+}
+
+func (h *handler) resendMFA(c *fiber.Ctx) error {
+	p, err := h.loadPortalMFA(c)
+	if err != nil {
+		return h.mfaError(c, err)
+	}
+	errText, notice := h.sendPortalCode(c, p)
+	return h.renderMFA(c, p, errText, notice)
+}
+
+// sendPortalCode issues and delivers a code for the chosen mechanism and
+// returns the error or notice the page shows.
+func (h *handler) sendPortalCode(c *fiber.Ctx, p *portalMFA) (string, string) {
+	code, err := h.store.IssuePortalCode(p.user, p.state)
+	switch {
+	case errors.Is(err, models.ErrCodeResendTooSoon):
+		return msgResendTooSoon, ""
+	case errors.Is(err, models.ErrCodeSendLimit):
+		return msgSendLimit, ""
+	case err != nil:
+		h.logger(c).ErrorContext(c.UserContext(), "issuing a user portal code failed", "user_id", p.user.ID, "error", err)
+		return msgSendFailed, ""
+	}
+	if err := h.notifier.SendCode(c.UserContext(), code.Mechanism, code.Destination, code.Code, "your Portcullis account"); err != nil {
+		h.logger(c).ErrorContext(c.UserContext(), "sending a user portal code failed", "user_id", p.user.ID, "mechanism", code.Mechanism, "error", err)
+		return msgSendFailed, ""
+	}
+	return "", "We sent a code to " + maskDestination(code.Mechanism, code.Destination) + "."
+}
+
+// renderMFA saves the sign-in state and renders its current challenge.
+func (h *handler) renderMFA(c *fiber.Ctx, p *portalMFA, errText, notice string) error {
+	if err := savePortalMFA(sessionOf(c), p.state); err != nil {
+		return err
+	}
+	left := h.store.Settings.MFAMaxSessionFailures - p.state.Failures
+	page := runhandlers.ChallengePageFor(runhandlers.ChallengeInput{
+		Base:       "/my/mfa",
+		AppName:    portalName,
+		User:       p.user,
+		Challenges: p.challenges,
+		Step:       p.state.Passed,
+		Mechanism:  p.state.Mechanism,
+		TriesLeft:  left,
+	})
+	page.CSRF = csrfOf(c)
+	page.Error, page.Notice = errText, notice
+	return h.render(c, fiber.StatusOK, runviews.Challenge(page))
+}
+
+// mfaError ends a sign-in whose challenges failed, or sends a request
+// without one to the sign-in page.
+func (h *handler) mfaError(c *fiber.Ctx, err error) error {
+	switch {
+	case errors.Is(err, errNoPendingMFA):
+		return c.Redirect("/my/login", fiber.StatusSeeOther)
+	case errors.Is(err, models.ErrMFAFailed), errors.Is(err, models.ErrUserLocked), errors.Is(err, models.ErrUserDisabled):
+		s := sessionOf(c)
+		if err := regenerate(s); err != nil {
+			return err
+		}
+		delete(s.Values, keyPendingMFA)
+		return h.render(c, fiber.StatusForbidden, views.Login(views.LoginPage{CSRF: csrfOf(c), Error: msgMFAEnded}))
+	}
+	return err
+}
+
+func isCodeMechanism(m string) bool { return m == models.MechEmail || m == models.MechSMS }
+
+func maskDestination(mechanism, destination string) string {
+	if mechanism == models.MechEmail {
+		return models.MaskEmail(destination)
+	}
+	return models.MaskPhone(destination)
+}
+
+func popNotice(s *session.Session) string {
+	notice := s.String(keyNotice)
+	delete(s.Values, keyNotice)
+	return notice
+}
