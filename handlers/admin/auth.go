@@ -76,10 +76,16 @@ func (p *portal) signIn(c *fiber.Ctx) error {
 	// passes. The MFA engine in models/mfa.go is bound to /run sessions of
 	// an app, so the portal signs in with the password alone for now.
 	sess.Values[sessionStage] = stageDone
+	if user.RequirePasswordChange {
+		sess.Values[sessionStage] = stagePasswordChange
+	}
 	if err := p.store.RecordAudit(ctx, actor, entry); err != nil {
 		return err
 	}
 	p.log.InfoContext(ctx, "admin signed in", "request_id", actor.RequestID, "user_id", user.ID)
+	if user.RequirePasswordChange {
+		return c.Redirect("/admin/password", fiber.StatusSeeOther)
+	}
 	return c.Redirect("/admin", fiber.StatusSeeOther)
 }
 
@@ -150,4 +156,59 @@ func (p *portal) home(c *fiber.Ctx) error {
 		}
 	}
 	return render(c, fiber.StatusOK, views.Welcome(shell(c, "Admin Portal", "")))
+}
+
+// pendingPasswordChange returns the user of a session that passed the
+// password but must choose a new one before using the portal.
+func (p *portal) pendingPasswordChange(c *fiber.Ctx) (*models.User, error) {
+	sess := sessionOf(c)
+	if sess == nil || sess.UserID() == "" || sess.String(sessionStage) != stagePasswordChange {
+		return nil, errNotSignedIn
+	}
+	user, err := p.store.UserByID(c.UserContext(), sess.UserID())
+	if err != nil {
+		return nil, errNotSignedIn
+	}
+	return user, nil
+}
+
+func (p *portal) showChangePassword(c *fiber.Ctx) error {
+	user, err := p.pendingPasswordChange(c)
+	if err != nil {
+		return c.Redirect("/admin/login", fiber.StatusSeeOther)
+	}
+	return render(c, fiber.StatusOK, views.ChangePassword(views.ChangePasswordPage{CSRF: csrfToken(c), LoginName: user.LoginName}))
+}
+
+// changePassword sets the new password chosen at sign-in, which ends the
+// user's other sessions, and finishes the sign-in with a fresh session id.
+func (p *portal) changePassword(c *fiber.Ctx) error {
+	user, err := p.pendingPasswordChange(c)
+	if err != nil {
+		return c.Redirect("/admin/login", fiber.StatusSeeOther)
+	}
+	password, confirm := c.FormValue("password"), c.FormValue("password_confirm")
+	page := views.ChangePasswordPage{CSRF: csrfToken(c), LoginName: user.LoginName}
+	if password != confirm {
+		page.Error = "The two passwords differ; type the same password twice."
+		return render(c, fiber.StatusUnprocessableEntity, views.ChangePassword(page))
+	}
+	if ok, _ := p.store.Hasher.Verify(user.PasswordHash, password); ok {
+		page.Error = "Choose a password different from the current one."
+		return render(c, fiber.StatusUnprocessableEntity, views.ChangePassword(page))
+	}
+	actor := models.Actor{UserID: user.ID, Name: user.LoginName, SourceIP: c.IP(), RequestID: middleware.GetRequestID(c)}
+	if err := p.store.ResetPassword(c.UserContext(), actor, user.ID, password, false); err != nil {
+		verrs, ok := models.AsValidationErrors(err)
+		if !ok {
+			return storeError(err)
+		}
+		page.Error = verrs.ByField()["password"]
+		return render(c, fiber.StatusUnprocessableEntity, views.ChangePassword(page))
+	}
+	if err := regenerate(c); err != nil {
+		return err
+	}
+	sessionOf(c).Values[sessionStage] = stageDone
+	return c.Redirect("/admin", fiber.StatusSeeOther)
 }

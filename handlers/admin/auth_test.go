@@ -140,3 +140,52 @@ func TestSignInFailuresLookAlike(t *testing.T) {
 		t.Errorf("%d sign-in audit events, want %d", got, len(cases))
 	}
 }
+
+func TestRequiredPasswordChange(t *testing.T) {
+	e := newEnv(t)
+	u := e.createUser(models.NewUser{LoginName: "fresh@example.test", Password: "password-0001", RequirePasswordChange: true})
+	e.addToSysAdmin(u.ID)
+	c := e.client()
+	c.get("/admin/login")
+	r := c.post("/admin/login", url.Values{"login_name": {u.LoginName}, "password": {"password-0001"}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/password" {
+		t.Fatalf("sign-in: %d %q, want a redirect to /admin/password", r.status, r.header.Get("Location"))
+	}
+	if r := c.get("/admin/users"); r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/password" {
+		t.Errorf("portal before the change: %d %q", r.status, r.header.Get("Location"))
+	}
+	c.get("/admin/password")
+	cases := []struct {
+		name, password, confirm string
+	}{
+		{"mismatch", "new-password-0002", "other-password-0002"},
+		{"same as before", "password-0001", "password-0001"},
+		{"too short", "short", "short"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.post("/admin/password", url.Values{"password": {tc.password}, "password_confirm": {tc.confirm}})
+			if r.status != http.StatusUnprocessableEntity || r.find("error-password").Length() != 1 {
+				t.Errorf("status %d, want 422 with a password error", r.status)
+			}
+		})
+	}
+	before := c.cookies[admin.SessionCookieName]
+	r = c.post("/admin/password", url.Values{"password": {"new-password-0002"}, "password_confirm": {"new-password-0002"}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin" {
+		t.Fatalf("change: %d %q %s", r.status, r.header.Get("Location"), r.body)
+	}
+	if c.cookies[admin.SessionCookieName] == before {
+		t.Error("session id unchanged after the password change")
+	}
+	if r := c.get("/admin/users"); r.status != http.StatusOK {
+		t.Errorf("portal after the change: %d", r.status)
+	}
+	got := e.user(u.ID)
+	if got.RequirePasswordChange {
+		t.Error("the flag was not cleared")
+	}
+	if ok, _ := e.store.Hasher.Verify(got.PasswordHash, "new-password-0002"); !ok {
+		t.Error("new password not saved")
+	}
+}

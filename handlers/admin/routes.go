@@ -15,6 +15,8 @@ func (p *portal) registerPortal(app *fiber.App) {
 	app.Get("/admin/login", slices.Concat(public, []fiber.Handler{p.showLogin})...)
 	app.Post("/admin/login", slices.Concat(public, []fiber.Handler{p.signIn})...)
 	app.Post("/admin/logout", slices.Concat(public, []fiber.Handler{p.signOut})...)
+	app.Get("/admin/password", slices.Concat(public, []fiber.Handler{p.showChangePassword})...)
+	app.Post("/admin/password", slices.Concat(public, []fiber.Handler{p.changePassword})...)
 
 	g := app.Group("/admin", slices.Concat(public, []fiber.Handler{p.requireSignIn})...)
 	g.Get("/", p.home)

@@ -29,8 +29,9 @@ const (
 	sessionStage = "stage"
 	sessionFlash = "flash"
 
-	stageMFA  = "mfa"
-	stageDone = "done"
+	stageMFA            = "mfa"
+	stagePasswordChange = "password_change"
+	stageDone           = "done"
 )
 
 func sessionOf(c *fiber.Ctx) *session.Session {
@@ -148,7 +149,7 @@ func (p *portal) requireSignIn(c *fiber.Ctx) error {
 	user, rights, err := p.currentAdmin(c)
 	if errors.Is(err, errNotSignedIn) {
 		sess := sessionOf(c)
-		if sess != nil && sess.UserID() != "" {
+		if sess != nil && sess.UserID() != "" && sess.String(sessionStage) == stageDone {
 			// A session whose user may no longer sign in is ended.
 			if err := destroySession(c); err != nil {
 				return err
@@ -158,6 +159,9 @@ func (p *portal) requireSignIn(c *fiber.Ctx) error {
 			return middleware.NewHTTPError(fiber.StatusUnauthorized, "Sign in to the admin portal or send a bearer token.", err)
 		}
 		if isSafeMethod(c.Method()) {
+			if sess != nil && sess.String(sessionStage) == stagePasswordChange {
+				return c.Redirect("/admin/password", fiber.StatusSeeOther)
+			}
 			return c.Redirect("/admin/login", fiber.StatusSeeOther)
 		}
 		return middleware.NewHTTPError(fiber.StatusUnauthorized, "Your session has ended. Sign in again.", err)
