@@ -11,7 +11,9 @@ import (
 	"github.com/portcullis-id/portcullis/models/modeltest"
 )
 
-func firstBackend(t *testing.T) modeltest.Backend {
+func firstBackend(t *testing.T) modeltest.Backend { return firstBackendTB(t) }
+
+func firstBackendTB(t testing.TB) modeltest.Backend {
 	return modeltest.Backends(t)[0]
 }
 
