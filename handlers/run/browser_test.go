@@ -3,10 +3,6 @@ package run_test
 import (
 	"context"
 	"log/slog"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/portcullis-id/portcullis/handlers"
+	"github.com/portcullis-id/portcullis/handlers/browsertest"
 	"github.com/portcullis-id/portcullis/handlers/demoapp"
 	"github.com/portcullis-id/portcullis/handlers/deps"
 	"github.com/portcullis-id/portcullis/handlers/run"
@@ -23,87 +20,6 @@ import (
 	"github.com/portcullis-id/portcullis/models/mfatest"
 	"github.com/portcullis-id/portcullis/models/modeltest"
 )
-
-// chromiumPath returns Debian's chromium, or skips the test when it is
-// missing, except under CI=true, where that is a failure.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is not installed and CI=true; install it with apt-get install chromium")
-	}
-	t.Skip("SKIPPING the browser test: chromium is not installed (apt-get install chromium)")
-	return ""
-}
-
-// newChromium starts a headless chromium with a fresh profile and returns
-// a context for driving one tab.
-func newChromium(t *testing.T) context.Context {
-	t.Helper()
-	path := chromiumPath(t)
-	profile, err := os.MkdirTemp("", "portcullis-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		chromedp.Cancel(ctx)
-		cancelCtx()
-		cancelAlloc()
-		// Chromium's child processes can write to the profile for a moment
-		// after it stops, so a failed removal is retried and then ignored.
-		for range 20 {
-			if os.RemoveAll(profile) == nil {
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	})
-	// The first Run starts the browser; it must not run under a timeout.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
-
-// screenshotDir is PORTCULLIS_SCREENSHOT_DIR when set, else a temporary
-// directory of the test.
-func screenshotDir(t *testing.T) string {
-	if dir := os.Getenv("PORTCULLIS_SCREENSHOT_DIR"); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return dir
-	}
-	return t.TempDir()
-}
-
-func screenshot(t *testing.T, ctx context.Context, dir, name string) {
-	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // setBearer makes the tab send "Authorization: Bearer token" with every
 // request, or no extra header when token is "".
@@ -118,61 +34,39 @@ func setBearer(token string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// serveHTTP serves the Fiber app on a random loopback port and returns its
-// base URL.
-func serveHTTP(t *testing.T, s *models.Store, configure func(baseURL string)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	configure(base)
-	d := deps.Deps{
-		Config: deps.Config{BaseURL: base, BodyLimit: 64 * 1024, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 10 * time.Second},
-		Store:  s,
-		Log:    slog.New(slog.DiscardHandler),
-	}
-	app := handlers.New(d, run.Register, demoapp.Register)
-	go app.Listener(ln)
-	t.Cleanup(func() { app.ShutdownWithTimeout(5 * time.Second) })
-	return base
-}
-
 // TestRunInBrowser drives the MFA pages in chromium: one run answers the
 // TOTP challenge and lands on the demo app with a valid assertion, the
 // other fails the challenge and lands on the allowed failure URL.
 func TestRunInBrowser(t *testing.T) {
-	ctx := newChromium(t)
-	shots := screenshotDir(t)
+	browser := browsertest.New(t, 2*time.Minute)
+	ctx := browser.Ctx
 	s := modeltest.OpenBackend(t, modeltest.Backends(t)[0], modeltest.FastSettings())
 	s.Settings.MFAMaxSessionFailures = 2
 
-	var f *mfatest.Fixture
-	base := serveHTTP(t, s, func(base string) {
-		f = mfatest.New(t, s, mfatest.Options{
-			Challenges: [][]string{{models.MechOATH}},
-			LaunchURL:  base + demoapp.AppPath,
-		})
+	ln, base := browsertest.Listen(t)
+	f := mfatest.New(t, s, mfatest.Options{
+		Challenges: [][]string{{models.MechOATH}},
+		LaunchURL:  base + demoapp.AppPath,
 	})
 	// The pages run on the real clock, like the browser's.
 	s.Now = func() time.Time { return time.Now().UTC() }
 	if err := s.EnsureSigningKey(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	d := deps.Deps{
+		Config: deps.Config{BaseURL: base, BodyLimit: 64 * 1024, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 10 * time.Second},
+		Store:  s,
+		Log:    slog.New(slog.DiscardHandler),
+	}
+	browsertest.Serve(t, handlers.New(d, run.Register, demoapp.Register), ln)
+
 	step := func(t *testing.T, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		stepCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(stepCtx, actions...); err != nil {
-			t.Fatal(err)
-		}
+		browser.Do(t.Name(), actions...)
 	}
 	text := func(t *testing.T, selector string) string {
 		t.Helper()
-		stepCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		got, err := chromedp.Run(stepCtx, chromedp.Text(chromedp.CSS(selector)))
+		got, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(selector)))
 		if err != nil {
 			t.Fatalf("text of %s: %v", selector, err)
 		}
@@ -181,6 +75,7 @@ func TestRunInBrowser(t *testing.T) {
 	open := func(t *testing.T, query string) {
 		t.Helper()
 		step(t,
+			chromedp.EmulateViewport(390, 844),
 			setBearer(f.MintToken(t)),
 			chromedp.Navigate(base+"/run?appkey="+f.App.AppKey+query),
 			setBearer(""),
@@ -193,7 +88,7 @@ func TestRunInBrowser(t *testing.T) {
 		if got := text(t, `[data-testid="app-name"]`); got != "App A" {
 			t.Errorf("app name %q", got)
 		}
-		screenshot(t, ctx, shots, "mfa-totp-challenge")
+		browser.Screenshot("mfa-totp-challenge")
 
 		code, err := models.TOTPCode(mfatest.TOTPSecret, time.Now())
 		if err != nil {
@@ -204,7 +99,7 @@ func TestRunInBrowser(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`[data-testid="mfa-submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid="demo-verified"]`)),
 		)
-		screenshot(t, ctx, shots, "mfa-launched-demo-app")
+		browser.Screenshot("mfa-launched-demo-app")
 		if got := text(t, `[data-testid="claim-aud"]`); got != f.App.AppKey {
 			t.Errorf("aud %q, want the App Key %s", got, f.App.AppKey)
 		}
@@ -224,7 +119,7 @@ func TestRunInBrowser(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`[data-testid="mfa-submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid="mfa-error"]`)),
 		)
-		screenshot(t, ctx, shots, "mfa-wrong-code")
+		browser.Screenshot("mfa-wrong-code")
 		if got := text(t, `[data-testid="mfa-tries-left"]`); got != "1 try left." {
 			t.Errorf("tries left %q", got)
 		}
@@ -233,7 +128,7 @@ func TestRunInBrowser(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`[data-testid="mfa-submit"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid="demo-error-code"]`)),
 		)
-		screenshot(t, ctx, shots, "mfa-failure-redirect")
+		browser.Screenshot("mfa-failure-redirect")
 		if got := text(t, `[data-testid="demo-error-code"]`); got != "mfa_failed" {
 			t.Errorf("error code %q, want mfa_failed", got)
 		}
@@ -242,5 +137,5 @@ func TestRunInBrowser(t *testing.T) {
 			t.Errorf("landed on %q", location)
 		}
 	})
-	t.Logf("screenshots in %s", shots)
+	t.Logf("screenshots in %s", browser.Dir())
 }
