@@ -94,7 +94,7 @@ func (h *handler) loadSession(c *fiber.Ctx) (*mfaSession, error) {
 
 // checkCSRF compares the posted token with the session's in constant time.
 func (h *handler) checkCSRF(c *fiber.Ctx, ms *mfaSession) error {
-	posted := c.FormValue(views.CSRFField)
+	posted := postValue(c, views.CSRFField)
 	if posted == "" || !hmac.Equal([]byte(posted), []byte(h.csrfFor(ms.token))) {
 		return middleware.NewHTTPError(fiber.StatusForbidden,
 			"This form has expired or did not come from this sign-in. Go back to the app and start again.",
