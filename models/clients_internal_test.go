@@ -92,3 +92,36 @@ func TestSecretCacheKeyBindsEveryPart(t *testing.T) {
 		t.Error("the key does not depend on the MAC key")
 	}
 }
+
+// TestCachedSecondReadingSkipsArgon2 authenticates with a wrong first
+// reading and a right second one, as raw Basic credentials with a "+" in
+// the secret produce. Once the right reading is cached, no argon2id may
+// run: the store's hasher is removed, so any verification would panic.
+func TestCachedSecondReadingSkipsArgon2(t *testing.T) {
+	s := openInternalTestStore(t)
+	s.Hasher.Params = Argon2Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+	ctx := context.Background()
+	app, err := s.CreateApp(ctx, NewApp{Template: TemplateOAuthClient, Name: "Billing", ApplicationID: "billing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := s.CreateUser(ctx, NewUser{LoginName: "backend@example.test", Password: "Ab+cd/ef=:gh", IsOAuthClient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetAppPermission(ctx, app.ID, PermissionInput{PrincipalType: PrincipalUser, PrincipalID: client.ID, Run: true}); err != nil {
+		t.Fatal(err)
+	}
+	readings := []ClientCredentials{
+		{ID: client.LoginName, Secret: "Ab cd/ef=:gh"},
+		{ID: client.LoginName, Secret: "Ab+cd/ef=:gh"},
+	}
+	if _, err := s.AuthenticateClient(ctx, app, readings...); err != nil {
+		t.Fatal(err)
+	}
+
+	s.Hasher = nil
+	if _, err := s.AuthenticateClient(ctx, app, readings...); err != nil {
+		t.Fatalf("cached second reading: %v", err)
+	}
+}
