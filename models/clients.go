@@ -82,10 +82,10 @@ func (s *Store) AuthenticateClient(ctx context.Context, app *App, candidates ...
 }
 
 // matchClientSecret returns the user of the first reading whose secret
-// matches, or nil and the reason of the last failure. Readings verified
-// recently are found in the cache before any argon2id runs, so a client
-// whose second reading is the right one, such as raw Basic credentials
-// with a "+" in the secret, does not pay for the first one every time.
+// matches, or nil and the reason of the last failure. Every reading is
+// looked up in the cache before any argon2id runs. A client whose second
+// reading is the right one, such as raw Basic credentials with a "+" in
+// the secret, then does not pay for the wrong first reading every time.
 func (s *Store) matchClientSecret(ctx context.Context, candidates []ClientCredentials) (*User, string, error) {
 	type reading struct {
 		cred ClientCredentials
