@@ -123,6 +123,30 @@ func TestSMTPMailerStartTLSWithAuth(t *testing.T) {
 	})
 }
 
+func TestSMTPMailerImplicitTLS(t *testing.T) {
+	serverTLS, clientTLS := testTLS(t)
+	srv := notifytest.StartSMTPTLS(t, serverTLS)
+	mailer, err := notify.NewSMTPMailer(notify.SMTPConfig{
+		Host: srv.Host, Port: srv.Port, From: "no-reply@portcullis.test", TLS: notify.TLSImplicit, TLSConfig: clientTLS,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mailer.SendMail(context.Background(), "jane@example.com", "Subject", "body "+testCode); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	if got := srv.Messages(); len(got) != 1 {
+		t.Fatalf("server received %d messages, want 1", len(got))
+	}
+
+	t.Run("untrusted certificate fails", func(t *testing.T) {
+		strict, _ := notify.NewSMTPMailer(notify.SMTPConfig{Host: srv.Host, Port: srv.Port, From: "a@b.test", TLS: notify.TLSImplicit}, nil)
+		if err := strict.SendMail(context.Background(), "jane@example.com", "Subject", "body"); err == nil {
+			t.Fatal("send succeeded with an untrusted certificate")
+		}
+	})
+}
+
 func TestSMTPMailerConfigChecks(t *testing.T) {
 	tests := []struct {
 		name string

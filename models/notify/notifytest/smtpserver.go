@@ -3,6 +3,7 @@
 package notifytest
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -40,6 +41,18 @@ type SMTPServer struct {
 // tests may authenticate without TLS.
 func StartSMTP(t testing.TB, configure func(*smtp.Server)) *SMTPServer {
 	t.Helper()
+	return start(t, configure, nil)
+}
+
+// StartSMTPTLS is StartSMTP for implicit TLS: the listener speaks TLS with
+// tlsConfig from the first byte, as on port 465.
+func StartSMTPTLS(t testing.TB, tlsConfig *tls.Config) *SMTPServer {
+	t.Helper()
+	return start(t, nil, tlsConfig)
+}
+
+func start(t testing.TB, configure func(*smtp.Server), implicitTLS *tls.Config) *SMTPServer {
+	t.Helper()
 	s := &SMTPServer{}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &session{server: s}, nil
@@ -56,6 +69,9 @@ func StartSMTP(t testing.TB, configure func(*smtp.Server)) *SMTPServer {
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	s.Host = host
 	s.Port, _ = strconv.Atoi(port)
+	if implicitTLS != nil {
+		ln = tls.NewListener(ln, implicitTLS)
+	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return s
