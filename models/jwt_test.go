@@ -149,8 +149,12 @@ func TestVerifyJWTRejectsForgeries(t *testing.T) {
 func TestVerifyJWTTimeChecks(t *testing.T) {
 	modeltest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
+		// A frozen clock keeps the cases near exp independent of how
+		// long the test takes.
 		realNow := s.Now
 		defer func() { s.Now = realNow }()
+		base := time.Unix(realNow().Unix(), 0).UTC()
+		s.Now = func() time.Time { return base }
 		token := signTestToken(t, s, time.Hour)
 
 		cases := []struct {
@@ -167,7 +171,7 @@ func TestVerifyJWTTimeChecks(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				s.Now = func() time.Time { return realNow().Add(tc.shift) }
+				s.Now = func() time.Time { return base.Add(tc.shift) }
 				_, err := s.VerifyJWT(ctx, token, testIssuer)
 				if tc.accept && err != nil {
 					t.Errorf("rejected: %v", err)
