@@ -34,7 +34,7 @@ func (p *portal) showLogin(c *fiber.Ctx) error {
 // signIn checks the password and starts the portal session. Every failure
 // takes the same path to the same page with the same status, and an
 // unknown login name still costs one password verification, so neither
-// the answer nor its timing tells whether the account exists.
+// the response nor its timing reveals whether the account exists.
 func (p *portal) signIn(c *fiber.Ctx) error {
 	var form loginForm
 	if err := c.BodyParser(&form); err != nil {
@@ -190,7 +190,7 @@ func (p *portal) changePassword(c *fiber.Ctx) error {
 	password, confirm := c.FormValue("password"), c.FormValue("password_confirm")
 	page := views.ChangePasswordPage{CSRF: csrfToken(c), LoginName: user.LoginName}
 	if password != confirm {
-		page.Error = "The two passwords differ; type the same password twice."
+		page.Error = "The two passwords differ. Type the same password twice."
 		return render(c, fiber.StatusUnprocessableEntity, views.ChangePassword(page))
 	}
 	if ok, _ := p.store.Hasher.Verify(user.PasswordHash, password); ok {

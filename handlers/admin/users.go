@@ -108,7 +108,7 @@ func (p *portal) createUser(c *fiber.Ctx) error {
 	in := parseUserForm(c)
 	errs := map[string]string{}
 	if in.Password != in.PasswordConfirm {
-		errs["password_confirm"] = "The two passwords differ; type the same password twice."
+		errs["password_confirm"] = "The two passwords differ. Type the same password twice."
 	}
 	var user *models.User
 	var err error
@@ -234,7 +234,7 @@ func (p *portal) resetPassword(c *fiber.Ctx) error {
 	password, confirm := c.FormValue("password"), c.FormValue("password_confirm")
 	requireChange := formBool(c, "require_password_change")
 	if password != confirm {
-		err = models.ValidationErrors{{Field: "password", Message: "The two passwords differ; type the same password twice."}}
+		err = models.ValidationErrors{{Field: "password", Message: "The two passwords differ. Type the same password twice."}}
 	} else {
 		err = p.store.ResetPassword(c.UserContext(), actorOf(c), u.ID, password, requireChange)
 	}
