@@ -80,8 +80,10 @@ func startBinary(t *testing.T, b modeltest.Backend) *testServer {
 	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
+		stopStart := time.Now()
 		select {
 		case <-done:
+			t.Logf("server stopped in %s", time.Since(stopStart))
 		case <-time.After(20 * time.Second):
 			cmd.Process.Kill()
 			t.Errorf("server did not stop within 20 s of SIGTERM")
@@ -97,16 +99,7 @@ func startBinary(t *testing.T, b modeltest.Backend) *testServer {
 // demo runs `portcullis demo --json` against the server's database.
 func (s *testServer) demo(t *testing.T) models.DemoFixture {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary(t), append([]string{"demo", "--json"}, s.args...)...)
-	cmd.Env = append(os.Environ(), "PORTCULLIS_SECRET_KEY="+modeltest.TestSecretKey)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("portcullis demo --json: %v\n%s", err, stderr.String())
-	}
+	out := s.demoJSON(t)
 	var fx models.DemoFixture
 	dec := json.NewDecoder(bytes.NewReader(out))
 	dec.DisallowUnknownFields()
@@ -117,4 +110,20 @@ func (s *testServer) demo(t *testing.T) models.DemoFixture {
 		t.Fatalf("demo --json printed more than one JSON value:\n%s", out)
 	}
 	return fx
+}
+
+// demoJSON returns the standard output of `portcullis demo --json`.
+func (s *testServer) demoJSON(t *testing.T) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary(t), append([]string{"demo", "--json"}, s.args...)...)
+	cmd.Env = append(os.Environ(), "PORTCULLIS_SECRET_KEY="+modeltest.TestSecretKey)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("portcullis demo --json: %v\n%s", err, stderr.String())
+	}
+	return out
 }
