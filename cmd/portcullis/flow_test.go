@@ -294,4 +294,3 @@ func wrongCode(t *testing.T, secret string) string {
 		}
 	}
 }
-
