@@ -208,3 +208,32 @@ func TestAuthProfiles(t *testing.T) {
 		}
 	})
 }
+
+func TestAddRoleMemberTwiceInTransaction(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		admin, _ := s.UserByLoginName(ctx, models.BootstrapAdminName)
+		role, err := s.CreateRole(ctx, models.RoleInput{Name: "Twice"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.InTx(ctx, func(tx *models.Store) error {
+			for i := 0; i < 2; i++ {
+				if err := tx.AddRoleMember(ctx, admin, role.ID, models.PrincipalUser, admin.ID); err != nil {
+					return err
+				}
+			}
+			// A failed statement would have aborted the transaction on
+			// PostgreSQL, and this query would fail with it.
+			_, err := tx.RoleMembers(ctx, role.ID)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("adding a member twice in one transaction: %v", err)
+		}
+		members, _ := s.RoleMembers(ctx, role.ID)
+		if len(members) != 1 {
+			t.Errorf("%d members, want 1", len(members))
+		}
+	})
+}

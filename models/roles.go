@@ -5,6 +5,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
+
+	"gorm.io/gorm/clause"
 )
 
 // RoleInput is a role as the role page submits it.
@@ -184,12 +186,10 @@ func (s *Store) AddRoleMember(ctx context.Context, actor *User, roleID, memberTy
 			return ValidationErrors{{Field: "member", Message: "that role already contains this one; nesting it would make a cycle"}}
 		}
 	}
+	// ON CONFLICT DO NOTHING keeps a repeated add from failing, and from
+	// aborting the caller's transaction on PostgreSQL.
 	m := RoleMember{RoleID: roleID, MemberType: memberType, MemberID: memberID}
-	err := s.conn(ctx).Create(&m).Error
-	if errors.Is(mapError(err), ErrConflict) {
-		return nil
-	}
-	return err
+	return s.conn(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&m).Error
 }
 
 // roleContainsRole reports whether outer contains inner, directly or

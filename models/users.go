@@ -379,6 +379,14 @@ func (s *Store) UpdateUser(ctx context.Context, actor Actor, id string, in UserC
 			changes["is_service_user"] = true
 			changes["password_never_expires"] = true
 		}
+		// A changed address or number has not been confirmed by the user,
+		// so codes are not sent to it until it is.
+		if email, ok := changes["email"].(string); ok && email != u.Email {
+			changes["email_verified"] = false
+		}
+		if mobile, ok := changes["mobile_number"].(string); ok && mobile != u.MobileNumber {
+			changes["mobile_verified"] = false
+		}
 		if err := tx.updateUserColumns(ctx, id, changes); err != nil {
 			if errors.Is(err, ErrConflict) {
 				return ValidationErrors{{Field: "login_name", Message: "a user with this login name already exists"}}
