@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/portcullis-id/portcullis/models"
 )
@@ -19,9 +20,10 @@ func init() {
 }
 
 func runDemo(ctx context.Context, args []string) error {
-	var asJSON bool
+	var asJSON, asEnv bool
 	c, _, err := parseConfig("demo", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print the values as exactly one JSON object")
+		fs.BoolVar(&asEnv, "env", false, "print the values as shell variable assignments, for eval")
 	})
 	if err != nil {
 		return err
@@ -39,7 +41,30 @@ func runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("seed demo: %w", err)
 	}
+	if asEnv {
+		return printDemoEnv(os.Stdout, fx)
+	}
 	return printDemo(os.Stdout, fx, asJSON)
+}
+
+// printDemoEnv prints NAME='value' lines. The user's variable is DEMO_USER
+// because USER is the shell's own.
+func printDemoEnv(w io.Writer, fx *models.DemoFixture) error {
+	for _, kv := range [][2]string{
+		{"BASE_URL", fx.BaseURL}, {"APPLICATION_ID", fx.ApplicationID}, {"SCOPE", fx.Scope},
+		{"CLIENT_ID", fx.ClientID}, {"CLIENT_SECRET", fx.ClientSecret}, {"APP_KEY", fx.AppKey},
+		{"DEMO_USER", fx.User}, {"TOTP_SECRET", fx.TOTPSecret}, {"LAUNCH_URL", fx.LaunchURL}, {"FAILURE_URL", fx.FailureURL},
+	} {
+		if _, err := fmt.Fprintf(w, "%s=%s\n", kv[0], shellQuote(kv[1])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// shellQuote wraps s in single quotes for POSIX shells.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func printDemo(w io.Writer, fx *models.DemoFixture, asJSON bool) error {
