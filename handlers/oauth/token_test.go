@@ -14,7 +14,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/portcullis-id/portcullis/handlers/oauth/oauthtest"
-	"github.com/portcullis-id/portcullis/models"
 )
 
 // tokenPaths are the spellings of the token endpoint every case runs on.
@@ -353,5 +352,3 @@ func verifyWithJWKS(t *testing.T, keys jose.JSONWebKeySet, token string) (map[st
 	}
 	return header, claims
 }
-
-var _ = models.ErrNotFound

@@ -14,7 +14,6 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/portcullis-id/portcullis/handlers/middleware"
 	"github.com/portcullis-id/portcullis/handlers/oauth/oauthtest"
 	"github.com/portcullis-id/portcullis/models"
 )
@@ -317,5 +316,3 @@ func TestGetTokenForUserTokenChanges(t *testing.T) {
 		})
 	})
 }
-
-var _ = middleware.Envelope{}
