@@ -42,6 +42,9 @@ func New(d deps.Deps, surfaces ...Surface) *fiber.App {
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          cfg.TrustedProxies,
 		ProxyHeader:             proxyHeader(cfg.TrustedProxies),
+		// The token endpoint parses multipart bodies itself, so a malformed
+		// one gets an OAuth error instead of fasthttp's plain 400.
+		DisablePreParseMultipartForm: true,
 	})
 
 	app.Use(middleware.RequestID())

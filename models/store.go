@@ -20,6 +20,9 @@ type Settings struct {
 	MFAMaxUserFailures int
 	MFALockoutWindow   time.Duration
 	MFALockoutDuration time.Duration
+	// ClientSecretCacheTTL is how long a successful client secret
+	// verification is reused by this instance; 0 turns the cache off.
+	ClientSecretCacheTTL time.Duration
 }
 
 // DefaultSettings returns the settings used when nothing is configured.
@@ -30,6 +33,7 @@ func DefaultSettings() Settings {
 		MFAMaxUserFailures:    10,
 		MFALockoutWindow:      15 * time.Minute,
 		MFALockoutDuration:    15 * time.Minute,
+		ClientSecretCacheTTL:  SecretCacheTTL,
 	}
 }
 
@@ -62,6 +66,10 @@ func NewStore(db *gorm.DB, keys *Keyring, settings Settings, log *slog.Logger) *
 	if keys != nil {
 		secretCacheKey = keys.Key(PurposeSecretCache)
 	}
+	cacheSize := secretCacheSize
+	if settings.ClientSecretCacheTTL <= 0 {
+		cacheSize = 0
+	}
 	return &Store{
 		db:            db,
 		dialect:       DialectOf(db),
@@ -71,7 +79,7 @@ func NewStore(db *gorm.DB, keys *Keyring, settings Settings, log *slog.Logger) *
 		Log:           log,
 		Now:           func() time.Time { return time.Now().UTC() },
 		signing:       newSigningKeyCache(),
-		clientSecrets: newSecretCache(secretCacheKey, SecretCacheTTL, secretCacheSize),
+		clientSecrets: newSecretCache(secretCacheKey, settings.ClientSecretCacheTTL, cacheSize),
 	}
 }
 

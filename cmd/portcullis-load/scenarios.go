@@ -46,7 +46,7 @@ func newScenario(ctx context.Context, o loadOptions, fx fixture, client *http.Cl
 		return &tokenScenario{fx: fx, client: client, creds: []credential{{fx.ClientID, fx.ClientSecret}}}, nil
 	case "token-cold":
 		if o.clients == "" {
-			return nil, fmt.Errorf("token-cold needs -clients FILE from 'portcullis-load seed -clients N' (or a server started with its secret cache off and the token scenario)")
+			return nil, fmt.Errorf("token-cold needs -clients FILE from 'portcullis-load seed -clients N'; for a single client, run the token scenario against a server started with --client-secret-cache-ttl 0")
 		}
 		creds, err := readCredentials(o.clients)
 		if err != nil {

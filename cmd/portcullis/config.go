@@ -36,6 +36,7 @@ type config struct {
 	MFAMaxSessionFailures int
 	MFAMaxUserFailures    int
 	MFALockout            time.Duration
+	ClientSecretCacheTTL  time.Duration
 
 	SMTPHost     string
 	SMTPPort     int
@@ -75,6 +76,7 @@ func (c *config) options() []option {
 		{"mfa-max-session-failures", "wrong MFA answers that fail one MFA session", &c.MFAMaxSessionFailures, 5},
 		{"mfa-max-user-failures", "wrong MFA answers across sessions, within the lockout duration, that lock the user", &c.MFAMaxUserFailures, 10},
 		{"mfa-lockout", "how long a user stays locked after too many wrong MFA answers (Go duration)", &c.MFALockout, 15 * time.Minute},
+		{"client-secret-cache-ttl", "how long a successful client secret verification is reused (Go duration); 0 verifies every request", &c.ClientSecretCacheTTL, models.SecretCacheTTL},
 		{"smtp-host", "SMTP server for email codes; empty keeps mail in the outbox that administrators read", &c.SMTPHost, ""},
 		{"smtp-port", "SMTP server port", &c.SMTPPort, 587},
 		{"smtp-username", "SMTP user name; empty sends without authentication", &c.SMTPUsername, ""},
@@ -197,6 +199,9 @@ func (c *config) validate() error {
 	if c.MFALockout < time.Second || c.MFALockout > 7*24*time.Hour {
 		add("mfa-lockout: %s is outside 1s to 168h", c.MFALockout)
 	}
+	if c.ClientSecretCacheTTL < 0 || c.ClientSecretCacheTTL > time.Hour {
+		add("client-secret-cache-ttl: %s is outside 0 to 1h", c.ClientSecretCacheTTL)
+	}
 	if c.SMTPPort < 1 || c.SMTPPort > 65535 {
 		add("smtp-port: %d is outside 1 to 65535", c.SMTPPort)
 	}
@@ -241,6 +246,7 @@ func (c *config) storeSettings() models.Settings {
 	s.MFAMaxUserFailures = c.MFAMaxUserFailures
 	s.MFALockoutWindow = c.MFALockout
 	s.MFALockoutDuration = c.MFALockout
+	s.ClientSecretCacheTTL = c.ClientSecretCacheTTL
 	return s
 }
 
