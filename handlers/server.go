@@ -49,6 +49,7 @@ func New(d deps.Deps, surfaces ...Surface) *fiber.App {
 
 	app.Use(middleware.RequestID())
 	app.Use(middleware.AccessLog(d.Log))
+	app.Use(middleware.Metrics())
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: middleware.LogPanic(d.Log)}))
 	app.Use(middleware.SecurityHeaders(cfg.SecureCookies()))
 

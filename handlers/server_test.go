@@ -156,3 +156,32 @@ func TestRequestIDHeader(t *testing.T) {
 		t.Errorf("malformed incoming id was kept: %q", got)
 	}
 }
+
+func TestMetricsUseRoutePatterns(t *testing.T) {
+	var logs bytes.Buffer
+	s := modeltest.OpenBackend(t, modeltest.Backends(t)[0], modeltest.FastSettings())
+	app := newTestApp(t, s, &logs)
+
+	do(t, app, httptest.NewRequest("GET", "/healthz", nil))
+	do(t, app, httptest.NewRequest("GET", "/no/such/page-0123456789", nil))
+	_, body := do(t, app, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(body, `portcullis_http_requests_total{method="GET",route="/healthz",status="200"}`) {
+		t.Errorf("no request counter for /healthz:\n%s", grepLines(body, "portcullis_http_requests_total"))
+	}
+	if strings.Contains(body, "page-0123456789") {
+		t.Error("a raw request path became a metric label")
+	}
+	if !strings.Contains(body, "portcullis_http_request_duration_seconds_bucket") {
+		t.Error("no duration histogram")
+	}
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, substr) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
