@@ -23,6 +23,18 @@ type Settings struct {
 	// ClientSecretCacheTTL is how long a successful client secret
 	// verification is reused by this instance; 0 turns the cache off.
 	ClientSecretCacheTTL time.Duration
+	// SignInMaxFailures is the number of wrong passwords for one login
+	// name, within SignInFailureWindow, that locks password sign-in to the
+	// admin and user portals for SignInLockoutDuration. Zero or less turns
+	// the lockout off.
+	SignInMaxFailures     int
+	SignInFailureWindow   time.Duration
+	SignInLockoutDuration time.Duration
+	// SignInRateLimit is the number of sign-in form posts one client
+	// address may make to each portal per SignInRateWindow. Every instance
+	// counts on its own.
+	SignInRateLimit  int
+	SignInRateWindow time.Duration
 }
 
 // DefaultSettings returns the settings used when nothing is configured.
@@ -34,6 +46,11 @@ func DefaultSettings() Settings {
 		MFALockoutWindow:      15 * time.Minute,
 		MFALockoutDuration:    15 * time.Minute,
 		ClientSecretCacheTTL:  SecretCacheTTL,
+		SignInMaxFailures:     10,
+		SignInFailureWindow:   15 * time.Minute,
+		SignInLockoutDuration: 15 * time.Minute,
+		SignInRateLimit:       20,
+		SignInRateWindow:      time.Minute,
 	}
 }
 

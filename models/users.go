@@ -503,8 +503,8 @@ func (s *Store) ResetPassword(ctx context.Context, actor Actor, id, password str
 }
 
 // SetUserLocked locks or unlocks a user. Unlocking also ends a lockout
-// after too many wrong MFA answers and forgets those answers. Locking signs
-// the user out of every portal session.
+// after too many wrong MFA answers or wrong passwords and deletes their
+// records. Locking signs the user out of every portal session.
 func (s *Store) SetUserLocked(ctx context.Context, actor Actor, id string, locked bool) error {
 	return s.InTx(ctx, func(tx *Store) error {
 		u, err := tx.UserByID(ctx, id)
@@ -517,6 +517,9 @@ func (s *Store) SetUserLocked(ctx context.Context, actor Actor, id string, locke
 			changes["locked_until"] = nil
 			action = "user.unlock"
 			if err := tx.conn(ctx).Where("user_id = ?", id).Delete(&MFAFailure{}).Error; err != nil {
+				return err
+			}
+			if err := tx.clearSignInLockout(ctx, u); err != nil {
 				return err
 			}
 		} else if err := tx.DeleteUserWebSessions(ctx, id); err != nil {
