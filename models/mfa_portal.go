@@ -30,15 +30,25 @@ type PortalMFA struct {
 	AMR           []string `json:"amr"`
 	// Nonce binds codes to this sign-in.
 	Nonce string `json:"nonce"`
+	// StartedAt is when the password step passed, in Unix seconds.
+	StartedAt int64 `json:"started_at"`
 }
 
-// NewPortalMFA starts the challenges of a portal sign-in for the user.
-func NewPortalMFA(userID string) (*PortalMFA, error) {
+// NewPortalMFA starts the challenges of a portal sign-in for the user at
+// now.
+func NewPortalMFA(userID string, now time.Time) (*PortalMFA, error) {
 	nonce := make([]byte, 16)
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	return &PortalMFA{UserID: userID, Nonce: hex.EncodeToString(nonce)}, nil
+	return &PortalMFA{UserID: userID, Nonce: hex.EncodeToString(nonce), StartedAt: now.Unix()}, nil
+}
+
+// Expired reports whether the sign-in has outlived MFASessionTTL at now,
+// the time /run allows for the same challenges. A state without StartedAt
+// counts as expired.
+func (st *PortalMFA) Expired(now time.Time) bool {
+	return st.StartedAt == 0 || !now.Before(time.Unix(st.StartedAt, 0).Add(MFASessionTTL))
 }
 
 // PortalChallenges returns the challenges of the authentication profile

@@ -14,7 +14,7 @@ func TestPortalMFAFollowsChallenges(t *testing.T) {
 	modeltest.Each(t, func(t *testing.T, s *models.Store) {
 		f := mfatest.New(t, s, mfatest.Options{})
 		challenges := [][]string{{models.MechOATH}, {models.MechSMS}}
-		st, err := models.NewPortalMFA(f.User.ID)
+		st, err := models.NewPortalMFA(f.User.ID, s.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +58,7 @@ func TestPortalMFAFailsAfterMaxWrongAnswers(t *testing.T) {
 	modeltest.Each(t, func(t *testing.T, s *models.Store) {
 		f := mfatest.New(t, s, mfatest.Options{})
 		challenges := [][]string{{models.MechPassword}}
-		st, _ := models.NewPortalMFA(f.User.ID)
+		st, _ := models.NewPortalMFA(f.User.ID, s.Now())
 		models.ChoosePortalMechanism(f.User, challenges, st, 0, models.MechPassword)
 		var err error
 		for range s.Settings.MFAMaxSessionFailures {

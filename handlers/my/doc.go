@@ -15,7 +15,10 @@
 //
 // Sign-in follows the admin portal's rules: one message, one status and
 // one password hash for an unknown user, a wrong password, a disabled,
-// locked or service user. The session is regenerated at sign-in and after
+// locked or service user. A login name whose password sign-in is locked
+// after too many wrong passwords gets the same response. Each client
+// address may post the form Settings.SignInRateLimit times per
+// Settings.SignInRateWindow. The session is regenerated at sign-in and after
 // each fresh challenge. Replacing or removing a factor needs a fresh
 // challenge within the last five minutes; signing in counts as one.
 // Every form carries a CSRF token bound to the session.

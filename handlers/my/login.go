@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,7 @@ const (
 	msgMFAEnded      = "Too many wrong answers, or the account is locked for a while. Sign in again later."
 	msgWrongAnswer   = "That answer is not correct. Try again."
 	msgNotEnrolled   = "You cannot sign in here yet: the portal asks for a method you have not set up. Ask your administrator for help."
+	msgMFAExpired    = "The sign-in took too long. Sign in again."
 	msgResendTooSoon = "A code was sent less than 30 seconds ago. Wait a moment before asking for a new one."
 	msgSendLimit     = "No more codes can be sent for this sign-in. Sign in again later."
 	msgSendFailed    = "The code could not be sent. Try again in a minute."
@@ -53,7 +55,8 @@ func (h *handler) login(c *fiber.Ctx) error {
 	loginName := truncate(strings.TrimSpace(postValue(c, "login_name")))
 	password := truncate(postValue(c, "password"))
 
-	user, reason, err := h.checkCredentials(ctx, loginName, password)
+	actor := models.Actor{Name: loginName, SourceIP: c.IP(), RequestID: middleware.GetRequestID(c)}
+	user, reason, err := h.checkCredentials(ctx, actor, password)
 	if err != nil {
 		return err
 	}
@@ -73,7 +76,7 @@ func (h *handler) login(c *fiber.Ctx) error {
 	if len(challenges) == 0 {
 		return h.completeSignIn(c, user)
 	}
-	st, err := models.NewPortalMFA(user.ID)
+	st, err := models.NewPortalMFA(user.ID, h.store.Now())
 	if err != nil {
 		return err
 	}
@@ -91,20 +94,18 @@ func truncate(s string) string {
 }
 
 // checkCredentials returns the user when the password is right and the
-// user may use the portal, or a reason for the log otherwise.
-func (h *handler) checkCredentials(ctx context.Context, loginName, password string) (*models.User, string, error) {
-	user, err := h.store.UserByLoginName(ctx, loginName)
-	if errors.Is(err, models.ErrNotFound) {
-		h.store.Hasher.VerifyDummy(password)
-		return nil, "unknown_user", nil
-	}
+// user may use the portal, or a reason for the log otherwise. Wrong
+// passwords count towards the per-name lockout that the admin portal
+// shares.
+func (h *handler) checkCredentials(ctx context.Context, actor models.Actor, password string) (*models.User, string, error) {
+	check, err := h.store.CheckSignInPassword(ctx, models.PasswordSignIn{LoginName: actor.Name, Password: password, Actor: actor})
 	if err != nil {
 		return nil, "", err
 	}
-	ok, err := h.store.Hasher.Verify(user.PasswordHash, password)
+	user := check.User
 	switch {
-	case err != nil || !ok:
-		return nil, "wrong_password", nil
+	case check.Reason != "":
+		return nil, check.Reason, nil
 	case user.Disabled:
 		return nil, "disabled", nil
 	case user.IsLockedAt(h.store.Now()):
@@ -154,7 +155,10 @@ func savePortalMFA(s *session.Session, st *models.PortalMFA) error {
 	return nil
 }
 
-var errNoPendingMFA = errors.New("no sign-in waiting for MFA")
+var (
+	errNoPendingMFA = errors.New("no sign-in waiting for MFA")
+	errMFAExpired   = errors.New("the sign-in waiting for MFA has expired")
+)
 
 // loadPortalMFA returns the sign-in waiting for its challenges.
 func (h *handler) loadPortalMFA(c *fiber.Ctx) (*portalMFA, error) {
@@ -169,6 +173,9 @@ func (h *handler) loadPortalMFA(c *fiber.Ctx) (*portalMFA, error) {
 	var st models.PortalMFA
 	if err := json.Unmarshal([]byte(raw), &st); err != nil {
 		return nil, errNoPendingMFA
+	}
+	if st.Expired(h.store.Now()) {
+		return nil, errMFAExpired
 	}
 	user, err := h.store.UserByID(c.UserContext(), st.UserID)
 	if err != nil {
@@ -193,7 +200,7 @@ func (h *handler) showMFA(c *fiber.Ctx) error {
 	}
 	options := models.ChallengeOptions(p.user, p.challenges, p.state.Passed)
 	if len(options) == 0 {
-		return middleware.NewHTTPError(fiber.StatusForbidden, msgNotEnrolled, errors.New("user portal challenge has no enrolled mechanism"))
+		return h.notEnrolled(c, p)
 	}
 	var errText, notice string
 	if p.state.Mechanism == "" && len(options) == 1 {
@@ -319,6 +326,9 @@ func (h *handler) mfaError(c *fiber.Ctx, err error) error {
 	switch {
 	case errors.Is(err, errNoPendingMFA):
 		return c.Redirect("/my/login", fiber.StatusSeeOther)
+	case errors.Is(err, errMFAExpired):
+		delete(sessionOf(c).Values, keyPendingMFA)
+		return h.redirectWithNotice(c, "/my/login", msgMFAExpired)
 	case errors.Is(err, models.ErrMFAFailed), errors.Is(err, models.ErrUserLocked), errors.Is(err, models.ErrUserDisabled):
 		s := sessionOf(c)
 		if err := regenerate(s); err != nil {
@@ -328,6 +338,27 @@ func (h *handler) mfaError(c *fiber.Ctx, err error) error {
 		return h.render(c, fiber.StatusForbidden, views.Login(views.LoginPage{CSRF: csrfOf(c), Error: msgMFAEnded}))
 	}
 	return err
+}
+
+// notEnrolled ends a sign-in whose current challenge allows no mechanism
+// the user is enrolled in. The user cannot get past it, so the sign-in is
+// dropped, audited and explained.
+func (h *handler) notEnrolled(c *fiber.Ctx, p *portalMFA) error {
+	step := p.state.Passed
+	delete(sessionOf(c).Values, keyPendingMFA)
+	if err := sessionOf(c).Save(); err != nil {
+		return err
+	}
+	actor := models.Actor{UserID: p.user.ID, Name: p.user.LoginName, SourceIP: c.IP(), RequestID: middleware.GetRequestID(c)}
+	err := h.store.RecordAudit(c.UserContext(), actor, models.AuditEntry{
+		Action: "my.sign_in", ObjectType: "user", ObjectID: p.user.ID, ObjectName: p.user.LoginName, Outcome: models.OutcomeFailure,
+		Details: fmt.Sprintf("reason: not enrolled in any mechanism of challenge %d (%s)", step+1, strings.Join(p.challenges[step], ", ")),
+	})
+	if err != nil {
+		return err
+	}
+	h.logger(c).InfoContext(c.UserContext(), "user portal challenge has no mechanism the user is enrolled in", "user_id", p.user.ID, "step", step+1)
+	return middleware.NewHTTPError(fiber.StatusForbidden, msgNotEnrolled, errors.New("user portal challenge has no enrolled mechanism"))
 }
 
 func isCodeMechanism(m string) bool { return m == models.MechEmail || m == models.MechSMS }

@@ -71,7 +71,7 @@ func Register(app *fiber.App, d deps.Deps) {
 	}
 
 	app.Get("/my/login", h.showLogin)
-	app.Post("/my/login", h.withCSRF(h.login))
+	app.Post("/my/login", middleware.SignInRateLimit(d.Store.Settings.SignInRateLimit, d.Store.Settings.SignInRateWindow), h.withCSRF(h.login))
 	app.Get("/my/mfa", h.showMFA)
 	app.Post("/my/mfa/choose", h.withCSRF(h.chooseMFA))
 	app.Post("/my/mfa/answer", h.withCSRF(h.answerMFA))
