@@ -9,6 +9,7 @@ import (
 	"github.com/portcullis-id/portcullis/handlers/deps"
 	"github.com/portcullis-id/portcullis/handlers/session"
 	"github.com/portcullis-id/portcullis/models"
+	"github.com/portcullis-id/portcullis/models/notify"
 )
 
 // Session settings of the admin portal.
@@ -31,6 +32,8 @@ type portal struct {
 	cfg      deps.Config
 	sessions *session.Store
 	now      func() time.Time
+	// notifier delivers the email and SMS codes of the sign-in challenges.
+	notifier *notify.Notifier
 	// apiBearer authenticates API requests that carry a bearer token.
 	apiBearer fiber.Handler
 }
@@ -49,6 +52,10 @@ func Register(app *fiber.App, d deps.Deps) {
 			AbsoluteTimeout: absoluteTimeout,
 			Secure:          d.Config.SecureCookies(),
 		}),
+	}
+	p.notifier = d.Notifier
+	if p.notifier == nil {
+		p.notifier = notify.Outbox(d.Store, d.Log)
 	}
 	p.apiBearer = apiBearerWith(d)
 	if p.now == nil {

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -291,12 +292,48 @@ func (p *portal) apiGetPortalSettings(c *fiber.Ctx) error {
 	return ok(c, fiber.StatusOK, PortalSettingsJSON{AdminProfileID: adminProfile, UserProfileID: userProfile})
 }
 
+// PortalSettingsUpdateJSON is the body of PUT /api/admin/settings/portal.
+// ConfirmUnenrolled accepts a new admin profile that some administrators
+// are enrolled in no mechanism of a challenge of.
+type PortalSettingsUpdateJSON struct {
+	AdminProfileID    string `json:"admin_profile_id"`
+	UserProfileID     string `json:"user_profile_id"`
+	ConfirmUnenrolled bool   `json:"confirm_unenrolled"`
+}
+
+// ChallengeCoverageJSON is one challenge of an admin profile that some
+// administrators cannot answer.
+type ChallengeCoverageJSON struct {
+	Challenge      int      `json:"challenge"`
+	Mechanisms     []string `json:"mechanisms"`
+	Administrators int      `json:"administrators"`
+	NotEnrolled    int      `json:"not_enrolled"`
+}
+
 func (p *portal) apiPutPortalSettings(c *fiber.Ctx) error {
-	var in PortalSettingsJSON
+	var in PortalSettingsUpdateJSON
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	if err := p.applyPortalSettings(c, portalSettingsInput(in)); err != nil {
+	err := p.applyPortalSettings(c, portalSettingsInput(in))
+	var unenrolled *unenrolledAdminsError
+	if errors.As(err, &unenrolled) {
+		var gaps []ChallengeCoverageJSON
+		for i, cov := range unenrolled.coverage {
+			if cov.NotEnrolled > 0 {
+				gaps = append(gaps, ChallengeCoverageJSON{Challenge: i + 1, Mechanisms: cov.Mechanisms, Administrators: cov.Administrators, NotEnrolled: cov.NotEnrolled})
+			}
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.Status(fiber.StatusConflict).JSON(middleware.Envelope{
+			Success:   false,
+			Message:   "Not saved: " + unenrolled.Error() + ". They could not sign in to the admin portal. Send confirm_unenrolled: true to save anyway.",
+			ErrorCode: "administrators_not_enrolled",
+			Result:    map[string]any{"challenges": gaps},
+			RequestID: middleware.GetRequestID(c),
+		})
+	}
+	if err != nil {
 		return apiError(c, err)
 	}
 	return p.apiGetPortalSettings(c)

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -34,7 +33,9 @@ func (p *portal) showLogin(c *fiber.Ctx) error {
 // signIn checks the password and starts the portal session. Every failure
 // takes the same path to the same page with the same status, and an
 // unknown login name still costs one password verification, so neither
-// the response nor its timing reveals whether the account exists.
+// the response nor its timing reveals whether the account exists. When the
+// portal's authentication profile has challenges, the session waits for
+// them in stageMFA and holds no portal right until they pass.
 func (p *portal) signIn(c *fiber.Ctx) error {
 	var form loginForm
 	if err := c.BodyParser(&form); err != nil {
@@ -46,43 +47,73 @@ func (p *portal) signIn(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 
-	user, reason, err := p.checkCredentials(ctx, form.LoginName, form.Password)
+	actor := models.Actor{SourceIP: c.IP(), RequestID: middleware.GetRequestID(c), Name: form.LoginName}
+	user, reason, err := p.checkCredentials(ctx, actor, form.Password)
 	if err != nil {
 		return err
 	}
-	actor := models.Actor{SourceIP: c.IP(), RequestID: middleware.GetRequestID(c), Name: form.LoginName}
-	entry := models.AuditEntry{Action: "admin.sign_in", ObjectType: "user", ObjectName: form.LoginName}
-	if user != nil {
-		actor.UserID, entry.ObjectID = user.ID, user.ID
-	}
 	if reason != "" {
-		entry.Outcome, entry.Details = models.OutcomeFailure, "reason: "+reason
-		if err := p.store.RecordAudit(ctx, actor, entry); err != nil {
-			return err
-		}
-		p.log.InfoContext(ctx, "admin sign-in failed", "request_id", actor.RequestID, "reason", reason, "remote_ip", actor.SourceIP)
-		return render(c, fiber.StatusUnauthorized, views.Login(views.LoginPage{
-			CSRF: csrfToken(c), LoginName: form.LoginName, Error: signInFailed,
-		}))
+		return p.signInFailed(c, actor, user, reason)
 	}
+	actor.UserID = user.ID
 
+	// The password is a privilege change of its own: the id seen before
+	// it is worthless after it, whether MFA follows or not.
 	if err := regenerate(c); err != nil {
 		return err
 	}
-	sess := sessionOf(c)
-	sess.Values["user_id"] = user.ID
-	// TODO: ask for the MFA of the admin portal's authentication profile
-	// (models.SettingAdminPortalProfile) here, setting stageMFA until it
-	// passes. The MFA engine in models/mfa.go is bound to /run sessions of
-	// an app, so the portal signs in with the password alone for now.
-	sess.Values[sessionStage] = stageDone
-	if user.RequirePasswordChange {
-		sess.Values[sessionStage] = stagePasswordChange
+	challenges, err := p.store.PortalChallenges(ctx, models.SettingAdminPortalProfile)
+	if err != nil {
+		return err
+	}
+	if len(challenges) == 0 {
+		return p.finishSignIn(c, actor, user, []string{models.MechPassword})
+	}
+	st, err := models.NewPortalMFA(user.ID, p.store.Now())
+	if err != nil {
+		return err
+	}
+	if err := savePendingMFA(c, st); err != nil {
+		return err
+	}
+	p.log.InfoContext(ctx, "admin password accepted, MFA required", "request_id", actor.RequestID, "user_id", user.ID, "challenges", len(challenges))
+	return c.Redirect("/admin/mfa", fiber.StatusSeeOther)
+}
+
+// signInFailed audits a failed sign-in and renders the one failure page.
+func (p *portal) signInFailed(c *fiber.Ctx, actor models.Actor, user *models.User, reason string) error {
+	ctx := c.UserContext()
+	entry := models.AuditEntry{Action: "admin.sign_in", ObjectType: "user", ObjectName: actor.Name,
+		Outcome: models.OutcomeFailure, Details: "reason: " + reason}
+	if user != nil {
+		actor.UserID, entry.ObjectID = user.ID, user.ID
 	}
 	if err := p.store.RecordAudit(ctx, actor, entry); err != nil {
 		return err
 	}
-	p.log.InfoContext(ctx, "admin signed in", "request_id", actor.RequestID, "user_id", user.ID)
+	p.log.InfoContext(ctx, "admin sign-in failed", "request_id", actor.RequestID, "reason", reason, "remote_ip", actor.SourceIP)
+	return render(c, fiber.StatusUnauthorized, views.Login(views.LoginPage{
+		CSRF: csrfToken(c), LoginName: actor.Name, Error: signInFailed,
+	}))
+}
+
+// finishSignIn signs the user in to a session whose id the caller has
+// just regenerated, and audits it with the mechanisms used.
+func (p *portal) finishSignIn(c *fiber.Ctx, actor models.Actor, user *models.User, amr []string) error {
+	sess := sessionOf(c)
+	delete(sess.Values, sessionPendingMFA)
+	sess.Values["user_id"] = user.ID
+	sess.Values[sessionStage] = stageDone
+	if user.RequirePasswordChange {
+		sess.Values[sessionStage] = stagePasswordChange
+	}
+	markDirty(c)
+	entry := models.AuditEntry{Action: "admin.sign_in", ObjectType: "user", ObjectID: user.ID, ObjectName: user.LoginName,
+		Details: "amr: " + strings.Join(amr, " ")}
+	if err := p.store.RecordAudit(c.UserContext(), actor, entry); err != nil {
+		return err
+	}
+	p.log.InfoContext(c.UserContext(), "admin signed in", "request_id", actor.RequestID, "user_id", user.ID)
 	if user.RequirePasswordChange {
 		return c.Redirect("/admin/password", fiber.StatusSeeOther)
 	}
@@ -90,22 +121,21 @@ func (p *portal) signIn(c *fiber.Ctx) error {
 }
 
 // checkCredentials returns the user when the password is right and the
-// user may use the portal, or a reason for the audit log otherwise.
-func (p *portal) checkCredentials(ctx context.Context, loginName, password string) (*models.User, string, error) {
+// user may use the portal, or a reason for the audit log otherwise. The
+// user is returned with most reasons, for the audit event; it is nil for
+// an unknown login name. Wrong passwords count towards the per-name
+// lockout that the user portal shares.
+func (p *portal) checkCredentials(ctx context.Context, actor models.Actor, password string) (*models.User, string, error) {
 	if len(password) > maxLoginInputBytes {
 		password = password[:maxLoginInputBytes]
 	}
-	user, err := p.store.UserByLoginName(ctx, loginName)
-	if errors.Is(err, models.ErrNotFound) {
-		p.store.Hasher.VerifyDummy(password)
-		return nil, "unknown_user", nil
-	}
+	check, err := p.store.CheckSignInPassword(ctx, models.PasswordSignIn{LoginName: actor.Name, Password: password, Actor: actor})
 	if err != nil {
 		return nil, "", err
 	}
-	ok, err := p.store.Hasher.Verify(user.PasswordHash, password)
-	if err != nil || !ok {
-		return user, "wrong_password", nil
+	user := check.User
+	if check.Reason != "" {
+		return user, check.Reason, nil
 	}
 	rights, err := p.store.RightsOf(ctx, user)
 	if err != nil {

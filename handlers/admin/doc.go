@@ -7,4 +7,12 @@
 // "admin"); state changes need POST, a CSRF token bound to that session
 // and a same-origin Origin or Sec-Fetch-Site header. API requests use the
 // portal session the same way, or a bearer access token.
+//
+// Sign-in at /admin/login checks the password with the same per-name
+// lockout as the user portal, behind a per-address rate limit. When
+// Settings > Portal names an admin authentication profile, the session
+// then waits in its MFA stage, with no portal right, until /admin/mfa has
+// asked every challenge of the profile with the engine of the user
+// portal (models.PortalMFA) and the challenge page of /run. The session id
+// changes when the password passes, after each challenge and at the end.
 package admin

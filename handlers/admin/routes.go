@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/portcullis-id/portcullis/handlers/middleware"
 	"github.com/portcullis-id/portcullis/models"
 )
 
@@ -12,8 +13,13 @@ import (
 // POST, so a GET on an action URL finds no route (404).
 func (p *portal) registerPortal(app *fiber.App) {
 	public := slices.Concat([]fiber.Handler{p.withSession, p.checkOrigin}, p.csrfProtection())
+	limit := middleware.SignInRateLimit(p.store.Settings.SignInRateLimit, p.store.Settings.SignInRateWindow)
 	app.Get("/admin/login", slices.Concat(public, []fiber.Handler{p.showLogin})...)
-	app.Post("/admin/login", slices.Concat(public, []fiber.Handler{p.signIn})...)
+	app.Post("/admin/login", slices.Concat([]fiber.Handler{limit}, public, []fiber.Handler{p.signIn})...)
+	app.Get("/admin/mfa", slices.Concat(public, []fiber.Handler{p.showMFA})...)
+	app.Post("/admin/mfa/choose", slices.Concat(public, []fiber.Handler{p.chooseMFA})...)
+	app.Post("/admin/mfa/answer", slices.Concat(public, []fiber.Handler{p.answerMFA})...)
+	app.Post("/admin/mfa/resend", slices.Concat(public, []fiber.Handler{p.resendMFA})...)
 	app.Post("/admin/logout", slices.Concat(public, []fiber.Handler{p.signOut})...)
 	app.Get("/admin/password", slices.Concat(public, []fiber.Handler{p.showChangePassword})...)
 	app.Post("/admin/password", slices.Concat(public, []fiber.Handler{p.changePassword})...)

@@ -1,7 +1,10 @@
 package admin
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -157,10 +160,6 @@ func (p *portal) deleteProfile(c *fiber.Ctx) error {
 }
 
 func (p *portal) showPortalSettings(c *fiber.Ctx) error {
-	return p.renderPortalSettings(c, fiber.StatusOK, nil)
-}
-
-func (p *portal) renderPortalSettings(c *fiber.Ctx, status int, errs map[string]string) error {
 	ctx := c.UserContext()
 	adminProfile, err := p.store.GetSetting(ctx, models.SettingAdminPortalProfile)
 	if err != nil {
@@ -170,33 +169,121 @@ func (p *portal) renderPortalSettings(c *fiber.Ctx, status int, errs map[string]
 	if err != nil {
 		return err
 	}
-	adminOptions, err := p.profileOptions(ctx, adminProfile)
+	coverage, err := p.adminCoverage(ctx, adminProfile)
 	if err != nil {
 		return err
 	}
-	userOptions, err := p.profileOptions(ctx, userProfile)
+	in := portalSettingsInput{AdminProfileID: adminProfile, UserProfileID: userProfile}
+	return p.renderPortalSettings(c, fiber.StatusOK, in, portalSettingsNotes{coverage: coverage})
+}
+
+// portalSettingsNotes are the field errors and warnings of a Portal page.
+type portalSettingsNotes struct {
+	errs map[string]string
+	// coverage is the coverage of the admin profile shown: the saved one,
+	// or the submitted one when its save waits for confirmation.
+	coverage []models.ChallengeCoverage
+	// confirm adds the button that confirms a profile some administrators
+	// cannot answer.
+	confirm bool
+}
+
+func (p *portal) renderPortalSettings(c *fiber.Ctx, status int, in portalSettingsInput, notes portalSettingsNotes) error {
+	ctx := c.UserContext()
+	adminOptions, err := p.profileOptions(ctx, in.AdminProfileID)
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.PortalSettings(views.PortalSettingsPage{
-		Shell: shell(c, "Portal", views.SectionPortal), AdminProfile: adminOptions, UserProfile: userOptions, Errors: errs,
-	}))
+	userOptions, err := p.profileOptions(ctx, in.UserProfileID)
+	if err != nil {
+		return err
+	}
+	page := views.PortalSettingsPage{
+		Shell: shell(c, "Portal", views.SectionPortal), AdminProfile: adminOptions, UserProfile: userOptions,
+		Errors: notes.errs,
+	}
+	if notes.confirm {
+		page.ConfirmProfileID = in.AdminProfileID
+	}
+	page.Coverage = coverageWarnings(notes.coverage, adminOf(c))
+	return render(c, status, views.PortalSettings(page))
+}
+
+// coverageWarnings describes the challenges that some administrators are
+// enrolled in no mechanism of.
+func coverageWarnings(coverage []models.ChallengeCoverage, viewer *models.User) []views.CoverageWarning {
+	var out []views.CoverageWarning
+	for i, cov := range coverage {
+		if cov.NotEnrolled == 0 {
+			continue
+		}
+		out = append(out, views.CoverageWarning{
+			Challenge:      i + 1,
+			Mechanisms:     mechanismLabels(cov.Mechanisms),
+			NotEnrolled:    cov.NotEnrolled,
+			Administrators: cov.Administrators,
+			IncludesViewer: viewer != nil && slices.Contains(cov.NotEnrolledIDs, viewer.ID),
+		})
+	}
+	return out
+}
+
+// adminCoverage returns the administrators' coverage of the profile's
+// challenges, or nothing for no profile.
+func (p *portal) adminCoverage(ctx context.Context, profileID string) ([]models.ChallengeCoverage, error) {
+	if profileID == "" {
+		return nil, nil
+	}
+	coverage, err := p.store.AdminChallengeCoverage(ctx, profileID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil
+	}
+	return coverage, err
 }
 
 // portalSettingsInput is the Portal settings form. An empty id means no
-// profile.
+// profile. ConfirmUnenrolled accepts an admin profile that some
+// administrators are not enrolled for.
 type portalSettingsInput struct {
-	AdminProfileID string
-	UserProfileID  string
+	AdminProfileID    string
+	UserProfileID     string
+	ConfirmUnenrolled bool
+}
+
+// unenrolledAdminsError rejects a new admin profile that some
+// administrators could not answer, until the change is confirmed.
+type unenrolledAdminsError struct {
+	coverage []models.ChallengeCoverage
+}
+
+func (e *unenrolledAdminsError) Error() string {
+	var parts []string
+	for i, cov := range e.coverage {
+		if cov.NotEnrolled > 0 {
+			parts = append(parts, fmt.Sprintf("challenge %d (%s): %d of %d administrators are enrolled in none of its mechanisms",
+				i+1, mechanismLabels(cov.Mechanisms), cov.NotEnrolled, cov.Administrators))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // savePortalSettings stores both profile choices in one audited
-// transaction after checking that each named profile exists.
+// transaction after checking that each named profile exists. A new admin
+// profile that some administrators cannot answer is saved only when the
+// form confirms it, so an administrator cannot lock the others out
+// without a warning.
 func (p *portal) savePortalSettings(c *fiber.Ctx) error {
 	in := portalSettingsInput{AdminProfileID: c.FormValue("admin_profile_id"), UserProfileID: c.FormValue("user_profile_id")}
+	// The confirmation names the profile it was given for, so choosing
+	// another profile on the confirmation page asks again.
+	in.ConfirmUnenrolled = in.AdminProfileID != "" && c.FormValue("confirm_unenrolled") == in.AdminProfileID
 	err := p.applyPortalSettings(c, in)
 	if verrs, ok := models.AsValidationErrors(err); ok {
-		return p.renderPortalSettings(c, fiber.StatusUnprocessableEntity, verrs.ByField())
+		return p.renderPortalSettings(c, fiber.StatusUnprocessableEntity, in, portalSettingsNotes{errs: verrs.ByField()})
+	}
+	var unenrolled *unenrolledAdminsError
+	if errors.As(err, &unenrolled) {
+		return p.renderPortalSettings(c, fiber.StatusConflict, in, portalSettingsNotes{coverage: unenrolled.coverage, confirm: true})
 	}
 	if err != nil {
 		return err
@@ -220,6 +307,9 @@ func (p *portal) applyPortalSettings(c *fiber.Ctx, in portalSettingsInput) error
 	if err := verrs.Err(); err != nil {
 		return err
 	}
+	if err := p.checkAdminCoverage(ctx, in); err != nil {
+		return err
+	}
 	return p.store.Audited(ctx, actorOf(c), models.AuditEntry{
 		Action: "settings.update_portal", ObjectType: "settings", ObjectName: "portal",
 		Details: "admin_profile_id: " + in.AdminProfileID + "; user_profile_id: " + in.UserProfileID,
@@ -229,6 +319,27 @@ func (p *portal) applyPortalSettings(c *fiber.Ctx, in portalSettingsInput) error
 		}
 		return tx.SetSetting(ctx, models.SettingUserPortalProfile, in.UserProfileID)
 	})
+}
+
+// checkAdminCoverage returns an unenrolledAdminsError when the admin
+// profile changes to one that some administrators cannot answer and the
+// change is not confirmed. Keeping the current profile needs no
+// confirmation; the Portal page shows its gaps anyway.
+func (p *portal) checkAdminCoverage(ctx context.Context, in portalSettingsInput) error {
+	current, err := p.store.GetSetting(ctx, models.SettingAdminPortalProfile)
+	if err != nil || in.ConfirmUnenrolled || in.AdminProfileID == current {
+		return err
+	}
+	coverage, err := p.adminCoverage(ctx, in.AdminProfileID)
+	if err != nil {
+		return err
+	}
+	for _, cov := range coverage {
+		if cov.NotEnrolled > 0 {
+			return &unenrolledAdminsError{coverage: coverage}
+		}
+	}
+	return nil
 }
 
 func (p *portal) showOutbox(c *fiber.Ctx) error {

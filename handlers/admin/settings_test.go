@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/portcullis-id/portcullis/models"
+	"github.com/portcullis-id/portcullis/models/mfatest"
+	"github.com/portcullis-id/portcullis/models/modeltest"
 )
 
 func TestProfilePages(t *testing.T) {
@@ -132,4 +134,77 @@ func TestAuditPage(t *testing.T) {
 	if r := c.get("/admin/audit?actor=%27%20OR%201%3D1--"); r.find("audit-row").Length() != 0 {
 		t.Error("an injected actor filter matched events")
 	}
+}
+
+func TestPortalSettingsWarnAboutUnenrolledAdmins(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, s *models.Store) {
+		e := newEnvWithStore(t, s)
+		ctx := context.Background()
+		second := e.createUser(models.NewUser{LoginName: modeltest.Name("second-admin"), Password: "password-0001"})
+		e.addToSysAdmin(second.ID)
+		mfatest.EnrollUser(t, s, second.ID, models.MechOATH)
+		profile, err := s.CreateAuthProfile(ctx, models.AuthProfileInput{Name: modeltest.Name("otp"), Challenges: [][]string{{models.MechPassword}, {models.MechOATH}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, api := e.adminClient(), e.apiClient()
+
+		page := c.get("/admin/settings/portal")
+		if strings.Contains(page.body, "Not enforced") {
+			t.Error("the Portal page still says the admin profile is not enforced")
+		}
+		if page.find("portal-coverage-warning").Length() != 0 {
+			t.Error("a warning is shown without an admin profile")
+		}
+
+		r := c.post("/admin/settings/portal", url.Values{"admin_profile_id": {profile.ID}})
+		if r.status != http.StatusConflict {
+			t.Fatalf("unconfirmed save: status %d, want 409", r.status)
+		}
+		if v, _ := s.GetSetting(ctx, models.SettingAdminPortalProfile); v != "" {
+			t.Fatalf("the profile was saved without confirmation: %q", v)
+		}
+		warnings := r.find("portal-coverage-challenge")
+		if warnings.Length() != 1 {
+			t.Fatalf("%d challenge warnings, want 1 (only the OTP challenge)", warnings.Length())
+		}
+		if got := warnings.Text(); !strings.Contains(got, "Challenge 2") || !strings.Contains(got, "1 of 2 administrators") || !strings.Contains(got, "including you") {
+			t.Errorf("warning %q", got)
+		}
+		confirm, _ := r.doc.Find(`input[name="confirm_unenrolled"]`).Attr("value")
+		if confirm != profile.ID || r.find("confirm-portal").Length() != 1 {
+			t.Fatalf("no confirmation for the profile: %q", confirm)
+		}
+
+		other, err := s.CreateAuthProfile(ctx, models.AuthProfileInput{Name: modeltest.Name("sms"), Challenges: [][]string{{models.MechSMS}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := c.post("/admin/settings/portal", url.Values{"admin_profile_id": {other.ID}, "confirm_unenrolled": {profile.ID}}); r.status != http.StatusConflict {
+			t.Errorf("confirmation given for another profile: status %d, want 409", r.status)
+		}
+
+		r = c.post("/admin/settings/portal", url.Values{"admin_profile_id": {profile.ID}, "confirm_unenrolled": {profile.ID}})
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("confirmed save: status %d", r.status)
+		}
+		if v, _ := s.GetSetting(ctx, models.SettingAdminPortalProfile); v != profile.ID {
+			t.Fatalf("admin profile %q, want %q", v, profile.ID)
+		}
+		if got := c.get("/admin/settings/portal").find("portal-coverage-challenge").Text(); !strings.Contains(got, "1 of 2 administrators") {
+			t.Errorf("the saved profile's gap is not shown: %q", got)
+		}
+		if r := c.post("/admin/settings/portal", url.Values{"admin_profile_id": {profile.ID}, "user_profile_id": {other.ID}}); r.status != http.StatusSeeOther {
+			t.Errorf("keeping the same admin profile asked again: status %d", r.status)
+		}
+
+		res := api.api("PUT", "/api/admin/settings/portal", map[string]any{"admin_profile_id": other.ID})
+		if res.status != http.StatusConflict || res.env.ErrorCode != "administrators_not_enrolled" || !strings.Contains(res.body, `"not_enrolled":2`) {
+			t.Errorf("API without confirmation: %d %s", res.status, res.body)
+		}
+		res = api.api("PUT", "/api/admin/settings/portal", map[string]any{"admin_profile_id": other.ID, "confirm_unenrolled": true})
+		if res.status != http.StatusOK {
+			t.Errorf("API with confirmation: %d %s", res.status, res.body)
+		}
+	})
 }
