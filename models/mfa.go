@@ -48,16 +48,23 @@ type MFAState struct {
 	Session *MFASession
 	User    *User
 	App     *App
-	// Challenges are the app's profile's challenges, in order.
+	// Challenges are the challenges of the app's profile that this session
+	// asks, in order: every challenge except those skipped because of the
+	// profile's pass-through duration.
 	Challenges [][]string
-	// Step is the index of the challenge to answer next, which is the
-	// number of challenges passed so far.
+	// Step is the index in Challenges of the challenge to answer next,
+	// which is the number of challenges passed so far in this session.
 	Step int
 	// Options are the mechanisms of challenge Step the user is enrolled in.
 	Options []string
 	// TriesLeft is the number of wrong answers still allowed, the lower of
 	// the session's and the user's remaining counts.
 	TriesLeft int
+
+	// profile is the app's authentication profile, or nil, and indexes
+	// maps each entry of Challenges to its index in the profile.
+	profile *AuthProfile
+	indexes []int
 }
 
 // Done reports whether every challenge has passed.
@@ -115,14 +122,24 @@ func (s *Store) StartMFASession(ctx context.Context, in MFAStart) (string, *MFAS
 		}
 
 		now := tx.Now()
+		profile, err := tx.profileOf(ctx, in.App)
+		if err != nil {
+			return err
+		}
+		passedThrough, passedThroughAt, err := tx.passedThrough(ctx, user.ID, in.App.ID, profile, now)
+		if err != nil {
+			return err
+		}
 		sess = &MFASession{
-			ID:         HashToken(token),
-			UserID:     user.ID,
-			AppID:      in.App.ID,
-			Status:     MFAActive,
-			FailureURL: in.FailureURL,
-			CreatedAt:  now,
-			ExpiresAt:  now.Add(MFASessionTTL),
+			ID:              HashToken(token),
+			UserID:          user.ID,
+			AppID:           in.App.ID,
+			Status:          MFAActive,
+			FailureURL:      in.FailureURL,
+			CreatedAt:       now,
+			ExpiresAt:       now.Add(MFASessionTTL),
+			PassedThrough:   passedThrough,
+			PassedThroughAt: passedThroughAt,
 		}
 		return tx.conn(ctx).Create(sess).Error
 	})
@@ -174,12 +191,17 @@ func (s *Store) MFAStateByToken(ctx context.Context, token string) (*MFAState, e
 	if err != nil {
 		return nil, err
 	}
-	challenges, err := s.challengesOf(ctx, app)
+	profile, err := s.profileOf(ctx, app)
 	if err != nil {
 		return nil, err
 	}
+	var all [][]string
+	if profile != nil {
+		all = profile.Challenges()
+	}
+	challenges, indexes := remainingChallenges(all, sess.PassedThrough)
 
-	st := &MFAState{Session: &sess, User: user, App: app, Challenges: challenges, Step: sess.Passed}
+	st := &MFAState{Session: &sess, User: user, App: app, Challenges: challenges, Step: sess.Passed, profile: profile, indexes: indexes}
 	if st.Step < len(challenges) {
 		for _, m := range challenges[st.Step] {
 			if IsEnrolled(user, m) {
@@ -214,12 +236,9 @@ func (s *Store) MFAStateByToken(ctx context.Context, token string) (*MFAState, e
 	return st, nil
 }
 
-// challengesOf returns the challenges of the app's authentication
-// profile, or none when the app has no profile.
-//
-// TODO: the profile's PassThroughMinutes is not applied yet; every /run
-// asks every challenge, even one the user passed a minute earlier.
-func (s *Store) challengesOf(ctx context.Context, app *App) ([][]string, error) {
+// profileOf returns the app's authentication profile, or nil when the app
+// has none.
+func (s *Store) profileOf(ctx context.Context, app *App) (*AuthProfile, error) {
 	if app.AuthProfileID == nil || *app.AuthProfileID == "" {
 		return nil, nil
 	}
@@ -227,10 +246,7 @@ func (s *Store) challengesOf(ctx context.Context, app *App) ([][]string, error) 
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	return profile.Challenges(), nil
+	return profile, err
 }
 
 // triesLeft returns how many wrong answers the session and the user may
@@ -458,30 +474,36 @@ func (s *Store) verifyMechanism(ctx context.Context, user *User, mechanism, answ
 	return false, nil
 }
 
-// passChallenge records a passed challenge and gives back the attempt
+// passChallenge records a passed challenge, in the session and as the
+// user's pass for the pass-through duration, and gives back the attempt
 // reserved for it. For email and SMS the UPDATE also requires the code
 // that was checked, so a code passes at most once. It returns false when
 // another request changed the session first.
 func (s *Store) passChallenge(ctx context.Context, st *MFAState) (bool, error) {
 	sess := st.Session
 	amr := strings.TrimSpace(sess.AMR + " " + sess.ChallengeMechanism)
-	db := s.conn(ctx).Model(&MFASession{}).
-		Where("id = ? AND status = ? AND passed = ?", sess.ID, MFAActive, sess.Passed)
-	if sess.ChallengeMechanism == MechEmail || sess.ChallengeMechanism == MechSMS {
-		db = db.Where("code_hash = ?", sess.CodeHash)
-	}
-	res := db.Updates(map[string]any{
-		"passed":              gorm.Expr("passed + 1"),
-		"failures":            gorm.Expr("failures - 1"),
-		"amr":                 amr,
-		"challenge_mechanism": "",
-		"code_hash":           "",
-		"code_expires_at":     nil,
+	passed := false
+	err := s.InTx(ctx, func(tx *Store) error {
+		db := tx.conn(ctx).Model(&MFASession{}).
+			Where("id = ? AND status = ? AND passed = ?", sess.ID, MFAActive, sess.Passed)
+		if sess.ChallengeMechanism == MechEmail || sess.ChallengeMechanism == MechSMS {
+			db = db.Where("code_hash = ?", sess.CodeHash)
+		}
+		res := db.Updates(map[string]any{
+			"passed":              gorm.Expr("passed + 1"),
+			"failures":            gorm.Expr("failures - 1"),
+			"amr":                 amr,
+			"challenge_mechanism": "",
+			"code_hash":           "",
+			"code_expires_at":     nil,
+		})
+		if res.Error != nil || res.RowsAffected != 1 {
+			return res.Error
+		}
+		passed = true
+		return tx.recordPass(ctx, st, sess.ChallengeMechanism)
 	})
-	if res.Error != nil {
-		return false, res.Error
-	}
-	return res.RowsAffected == 1, nil
+	return passed && err == nil, err
 }
 
 // recordWrongAnswer stores the failure for the user's lockout count and

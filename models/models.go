@@ -291,6 +291,13 @@ type MFASession struct {
 	CreatedAt          time.Time
 	ExpiresAt          time.Time
 	FinishedAt         *time.Time
+	// PassedThrough lists the challenges of the app's profile that this
+	// session skips because the user passed them within the profile's
+	// pass-through duration, as space-separated "index:mechanisms" entries
+	// (see passThroughEntry). PassedThroughAt is the earliest of those
+	// passes, or nil when nothing was skipped.
+	PassedThrough   string     `gorm:"column:passed_through"`
+	PassedThroughAt *time.Time `gorm:"column:passed_through_at"`
 }
 
 // MFAFailure records one wrong MFA answer of a user, so the lockout count is

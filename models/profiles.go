@@ -15,7 +15,9 @@ type AuthProfileInput struct {
 	// Challenges holds up to MaxChallenges sets of mechanism ids, in order.
 	// Empty sets are dropped, so the remaining ones close up.
 	Challenges [][]string
-	// PassThroughMinutes is how long a passed challenge is not asked again.
+	// PassThroughMinutes is the period after a user passes a challenge for
+	// an app during which /run does not ask that challenge again for that
+	// user and app.
 	PassThroughMinutes int
 }
 

@@ -471,8 +471,9 @@ func (s *Store) CreateUserAudited(ctx context.Context, actor Actor, in NewUser) 
 }
 
 // ResetPassword sets a new password chosen by an administrator, optionally
-// requiring the user to change it at the next sign-in, and signs the user
-// out of every portal session.
+// requiring the user to change it at the next sign-in, signs the user out
+// of every portal session and deletes the user's challenge passes, so the
+// next /run asks every challenge.
 func (s *Store) ResetPassword(ctx context.Context, actor Actor, id, password string, requireChange bool) error {
 	if err := ValidatePassword(password); err != nil {
 		return ValidationErrors{{Field: "password", Message: err.Error()}}
@@ -496,6 +497,9 @@ func (s *Store) ResetPassword(ctx context.Context, actor Actor, id, password str
 			return err
 		}
 		if err := tx.DeleteUserWebSessions(ctx, id); err != nil {
+			return err
+		}
+		if err := tx.deleteMFAPasses(ctx, id); err != nil {
 			return err
 		}
 		return tx.RecordAudit(ctx, actor, userAudit("user.reset_password", u, fmt.Sprintf("require_password_change: %t", requireChange)))
@@ -556,7 +560,9 @@ func (s *Store) SetUserDisabled(ctx context.Context, actor Actor, id string, dis
 
 // ResetMFA removes every MFA enrollment of a user: the OATH OTP
 // authenticator, the verified email and mobile number, and the security
-// question. The user enrolls again in the user portal.
+// question. It also deletes the user's challenge passes, so no
+// pass-through outlives the reset. The user enrolls again in the user
+// portal.
 func (s *Store) ResetMFA(ctx context.Context, actor Actor, id string) error {
 	return s.InTx(ctx, func(tx *Store) error {
 		u, err := tx.UserByID(ctx, id)
@@ -573,6 +579,9 @@ func (s *Store) ResetMFA(ctx context.Context, actor Actor, id string) error {
 			"security_answer_hash": "",
 		})
 		if err != nil {
+			return err
+		}
+		if err := tx.deleteMFAPasses(ctx, id); err != nil {
 			return err
 		}
 		return tx.RecordAudit(ctx, actor, userAudit("user.reset_mfa", u, ""))

@@ -2,6 +2,7 @@ package run
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -50,7 +51,7 @@ func (h *handler) launch(c *fiber.Ctx, ms *mfaSession, st *models.MFAState) erro
 		"sub":         st.User.ID,
 		"unique_name": st.User.LoginName,
 		"amr":         st.Session.AMRValues(),
-		"auth_time":   now.Unix(),
+		"auth_time":   st.AuthTime(now).Unix(),
 		"iat":         now.Unix(),
 		"exp":         now.Add(AssertionTTL).Unix(),
 		"jti":         uuid.NewString(),
@@ -134,6 +135,9 @@ func (h *handler) audit(c *fiber.Ctx, st *models.MFAState, action, outcome strin
 	actor := models.Actor{UserID: st.User.ID, Name: st.User.LoginName, SourceIP: c.IP(), RequestID: middleware.GetRequestID(c)}
 	entry := models.AuditEntry{Action: action, ObjectType: "app", ObjectID: st.App.ID, ObjectName: st.App.Name, Outcome: outcome,
 		Details: "amr: " + st.Session.AMR}
+	if skipped := st.PassedThroughChallenges(); len(skipped) > 0 {
+		entry.Details += fmt.Sprintf("; passed through challenges %v", skipped)
+	}
 	if err := h.store.RecordAudit(c.UserContext(), actor, entry); err != nil {
 		h.logger(c).ErrorContext(c.UserContext(), "recording the audit event failed", "action", action, "error", err)
 	}

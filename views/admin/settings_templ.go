@@ -365,7 +365,7 @@ func Profile(d ProfilePage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = InputField(Field{Name: "pass_through_minutes", Label: "Challenge pass-through duration (minutes)", Value: d.PassThrough, Error: d.Errors["pass_through_minutes"], Help: "How long a passed challenge is not asked again; 0 asks every time."}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = InputField(Field{Name: "pass_through_minutes", Label: "Challenge pass-through duration (minutes)", Value: d.PassThrough, Error: d.Errors["pass_through_minutes"], Help: "After a user passes a challenge for an app, launches of that app do not ask that challenge again for that user for this many minutes. 0 asks every time. The portal sign-ins always ask."}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
