@@ -189,3 +189,27 @@ func TestRequiredPasswordChange(t *testing.T) {
 		t.Error("new password not saved")
 	}
 }
+
+func TestEndedSessionClearsCookieOnError(t *testing.T) {
+	e := newEnv(t)
+	u := e.createUser(models.NewUser{LoginName: "leaving@example.test", Password: "password-0001"})
+	e.addToSysAdmin(u.ID)
+	c := e.client()
+	c.signIn(u.LoginName, "password-0001")
+	c.get("/admin/users")
+	root, err := e.store.UserByLoginName(t.Context(), models.BootstrapAdminName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.RemoveRoleMember(t.Context(), root, models.RoleSysAdmin, models.PrincipalUser, u.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	r := c.post("/admin/users", url.Values{"login_name": {"new@example.test"}})
+	if r.status != http.StatusUnauthorized {
+		t.Fatalf("status %d, want 401", r.status)
+	}
+	if _, ok := c.cookies[admin.SessionCookieName]; ok {
+		t.Error("the error response did not clear the ended session's cookie")
+	}
+}

@@ -86,7 +86,7 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 			logger.Debug("request rejected", "error", err)
 		}
 
-		c.Response().Header.Del(fiber.HeaderSetCookie)
+		dropCookies(c)
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		c.Status(status)
 		path := strings.ToLower(c.Path())
@@ -107,6 +107,41 @@ func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
 			Message:   public,
 			RequestID: requestID,
 		}).Render(c.UserContext(), c.Response().BodyWriter())
+	}
+}
+
+// localKeptCookies is the Locals key of the set of cookie names that
+// KeepCookieOnError marked.
+const localKeptCookies = "middleware.kept_cookies"
+
+// KeepCookieOnError marks the cookie name so that ErrorHandler keeps its
+// Set-Cookie when the request fails later. Session stores call it when
+// they save, because a handler that regenerated or destroyed a session has
+// already deleted the old id's server-side state. Dropping the new cookie
+// would leave the browser holding a dead id. After /run has consumed an
+// icbt token and launches at once, it would also leave no way to retry.
+func KeepCookieOnError(c *fiber.Ctx, name string) {
+	names, _ := c.Locals(localKeptCookies).(map[string]bool)
+	if names == nil {
+		names = map[string]bool{}
+		c.Locals(localKeptCookies, names)
+	}
+	names[name] = true
+}
+
+// dropCookies removes every cookie the failed response would set except
+// those marked by KeepCookieOnError, so an error never hands out a token
+// such as the icbt cookie of GetTokenForUser.
+func dropCookies(c *fiber.Ctx) {
+	kept, _ := c.Locals(localKeptCookies).(map[string]bool)
+	var names []string
+	c.Response().Header.VisitAllCookie(func(name, _ []byte) {
+		if !kept[string(name)] {
+			names = append(names, string(name))
+		}
+	})
+	for _, name := range names {
+		c.Response().Header.DelCookie(name)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
+	"github.com/portcullis-id/portcullis/handlers/middleware"
 	"github.com/portcullis-id/portcullis/models"
 )
 
@@ -229,7 +230,9 @@ func (s *Session) Int(key string) int {
 	return 0
 }
 
-// Save stores the session and sets its cookie on the Fiber response.
+// Save stores the session and sets its cookie on the Fiber response. The
+// cookie survives an error response, because the stored state it names
+// has already changed.
 func (s *Session) Save() error {
 	w := &headerWriter{header: http.Header{}}
 	if err := s.store.Save(s.req, w, s.Session); err != nil {
@@ -238,6 +241,7 @@ func (s *Session) Save() error {
 	for _, v := range w.header.Values("Set-Cookie") {
 		s.c.Response().Header.Add(fiber.HeaderSetCookie, v)
 	}
+	middleware.KeepCookieOnError(s.c, s.Name())
 	return nil
 }
 
