@@ -38,6 +38,10 @@ type config struct {
 	MFALockout            time.Duration
 	ClientSecretCacheTTL  time.Duration
 
+	SignInMaxFailures int
+	SignInLockout     time.Duration
+	SignInRateLimit   int
+
 	SMTPHost     string
 	SMTPPort     int
 	SMTPUsername string
@@ -76,6 +80,9 @@ func (c *config) options() []option {
 		{"mfa-max-session-failures", "wrong MFA answers that fail one MFA session", &c.MFAMaxSessionFailures, 5},
 		{"mfa-max-user-failures", "wrong MFA answers across sessions, within the lockout duration, that lock the user", &c.MFAMaxUserFailures, 10},
 		{"mfa-lockout", "how long a user stays locked after too many wrong MFA answers (Go duration)", &c.MFALockout, 15 * time.Minute},
+		{"sign-in-max-failures", "wrong passwords for one login name, within the sign-in lockout duration, that lock password sign-in to the portals; 0 turns the lockout off", &c.SignInMaxFailures, 10},
+		{"sign-in-lockout", "how long password sign-in stays locked after too many wrong passwords (Go duration)", &c.SignInLockout, 15 * time.Minute},
+		{"sign-in-rate-limit", "sign-in form posts one client address may make to each portal per minute; 0 turns the limit off", &c.SignInRateLimit, 20},
 		{"client-secret-cache-ttl", "how long a successful client secret verification is reused (Go duration); 0 verifies every request", &c.ClientSecretCacheTTL, models.SecretCacheTTL},
 		{"smtp-host", "SMTP server for email codes; empty keeps mail in the outbox that administrators read", &c.SMTPHost, ""},
 		{"smtp-port", "SMTP server port", &c.SMTPPort, 587},
@@ -199,6 +206,15 @@ func (c *config) validate() error {
 	if c.MFALockout < time.Second || c.MFALockout > 7*24*time.Hour {
 		add("mfa-lockout: %s is outside 1s to 168h", c.MFALockout)
 	}
+	if c.SignInMaxFailures < 0 || c.SignInMaxFailures > 1000 {
+		add("sign-in-max-failures: %d is outside 0 to 1000", c.SignInMaxFailures)
+	}
+	if c.SignInLockout < time.Second || c.SignInLockout > 7*24*time.Hour {
+		add("sign-in-lockout: %s is outside 1s to 168h", c.SignInLockout)
+	}
+	if c.SignInRateLimit < 0 || c.SignInRateLimit > 100000 {
+		add("sign-in-rate-limit: %d is outside 0 to 100000", c.SignInRateLimit)
+	}
 	if c.ClientSecretCacheTTL < 0 || c.ClientSecretCacheTTL > time.Hour {
 		add("client-secret-cache-ttl: %s is outside 0 to 1h", c.ClientSecretCacheTTL)
 	}
@@ -247,6 +263,11 @@ func (c *config) storeSettings() models.Settings {
 	s.MFALockoutWindow = c.MFALockout
 	s.MFALockoutDuration = c.MFALockout
 	s.ClientSecretCacheTTL = c.ClientSecretCacheTTL
+	s.SignInMaxFailures = c.SignInMaxFailures
+	s.SignInFailureWindow = c.SignInLockout
+	s.SignInLockoutDuration = c.SignInLockout
+	s.SignInRateLimit = c.SignInRateLimit
+	s.SignInRateWindow = time.Minute
 	return s
 }
 

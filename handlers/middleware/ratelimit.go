@@ -13,7 +13,7 @@ import (
 const msgTooManySignIns = "Too many sign-in attempts from your network. Wait a minute, then try again."
 
 // SignInRateLimit limits the sign-in form posts of one client address to
-// max per window, with Fiber's fixed-window limiter. Further posts get 429
+// max per window, with Fiber's fixed-window limiter; max 0 turns it off. Further posts get 429
 // Too Many Requests with a Retry-After header and a readable page.
 //
 // The key is c.IP(), which is the TCP peer unless trusted proxies are
@@ -24,6 +24,11 @@ const msgTooManySignIns = "Too many sign-in attempts from your network. Wait a m
 // allows max posts per window. The per-login-name lockout in
 // models.Store.CheckSignInPassword is the limit that instances share.
 func SignInRateLimit(max int, window time.Duration) fiber.Handler {
+	// Fiber's limiter reads Max 0 as its default of 5, so 0 (off) is
+	// handled here.
+	if max <= 0 {
+		return func(c *fiber.Ctx) error { return c.Next() }
+	}
 	return limiter.New(limiter.Config{
 		Max:          max,
 		Expiration:   window,
