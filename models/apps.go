@@ -90,8 +90,15 @@ func (s *Store) AppByID(ctx context.Context, id string) (*App, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return nil, ErrNotFound
 	}
+	return cachedState(s, "app_id:"+id, func() (*App, error) {
+		return s.findApp(ctx, "id = ?", id)
+	}, cloneApp)
+}
+
+// findApp returns the one app matching the condition, or ErrNotFound.
+func (s *Store) findApp(ctx context.Context, condition string, value string) (*App, error) {
 	var app App
-	if err := s.conn(ctx).Where("id = ?", id).Take(&app).Error; err != nil {
+	if err := s.conn(ctx).Where(condition, value).Take(&app).Error; err != nil {
 		return nil, mapError(err)
 	}
 	return &app, nil
@@ -103,11 +110,10 @@ func (s *Store) AppByApplicationID(ctx context.Context, applicationID string) (*
 	if ValidateApplicationID(applicationID) != nil {
 		return nil, ErrNotFound
 	}
-	var app App
-	if err := s.conn(ctx).Where("application_id_key = ?", strings.ToLower(applicationID)).Take(&app).Error; err != nil {
-		return nil, mapError(err)
-	}
-	return &app, nil
+	key := strings.ToLower(applicationID)
+	return cachedState(s, "app_application_id:"+key, func() (*App, error) {
+		return s.findApp(ctx, "application_id_key = ?", key)
+	}, cloneApp)
 }
 
 // AppByAppKey returns the app with the App Key, or ErrNotFound.
@@ -116,11 +122,10 @@ func (s *Store) AppByAppKey(ctx context.Context, appKey string) (*App, error) {
 	if err != nil {
 		return nil, ErrNotFound
 	}
-	var app App
-	if err := s.conn(ctx).Where("app_key = ?", parsed.String()).Take(&app).Error; err != nil {
-		return nil, mapError(err)
-	}
-	return &app, nil
+	key := parsed.String()
+	return cachedState(s, "app_key:"+key, func() (*App, error) {
+		return s.findApp(ctx, "app_key = ?", key)
+	}, cloneApp)
 }
 
 // ListApps returns every app, by name.

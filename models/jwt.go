@@ -72,16 +72,30 @@ func (s *Store) VerifyJWT(ctx context.Context, token string, issuer string) (jwt
 	if token == "" || len(token) > maxJWTLength {
 		return nil, fmt.Errorf("%w: empty or longer than %d bytes", ErrInvalidJWT, maxJWTLength)
 	}
-
-	parser := jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
+	claimChecks := []jwt.ParserOption{
 		jwt.WithIssuer(issuer),
 		jwt.WithLeeway(JWTLeeway),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(s.Now),
-	)
+	}
+
+	cacheKey := verifiedJWTKeyOf(token, issuer)
+	if hit, ok := s.verifiedJWTs.get(cacheKey); ok {
+		// The signature was checked when the entry was made; what can
+		// change since is the time and the publication of the key.
+		if err := jwt.NewValidator(claimChecks...).Validate(hit.claims); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidJWT, err)
+		}
+		if _, err := s.verificationKey(ctx, hit.kid); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidJWT, err)
+		}
+		return cloneClaims(hit.claims), nil
+	}
+
+	parser := jwt.NewParser(append(claimChecks, jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}))...)
 	claims := jwt.MapClaims{}
+	var kid string
 	_, err := parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
 		if t.Method != jwt.SigningMethodRS256 {
 			return nil, fmt.Errorf("algorithm %v is not RS256", t.Header["alg"])
@@ -91,7 +105,7 @@ func (s *Store) VerifyJWT(ctx context.Context, token string, issuer string) (jwt
 			// that marks one critical must be rejected.
 			return nil, errors.New("the token names critical header extensions")
 		}
-		kid, _ := t.Header["kid"].(string)
+		kid, _ = t.Header["kid"].(string)
 		if kid == "" {
 			return nil, errors.New("the token has no kid")
 		}
@@ -103,6 +117,9 @@ func (s *Store) VerifyJWT(ctx context.Context, token string, issuer string) (jwt
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidJWT, err)
+	}
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
+		s.verifiedJWTs.add(cacheKey, verifiedJWT{claims: cloneClaims(claims), kid: kid, until: exp.Add(JWTLeeway)})
 	}
 	return claims, nil
 }

@@ -116,11 +116,13 @@ func (s *Store) AuthProfileByID(ctx context.Context, id string) (*AuthProfile, e
 	if _, err := uuid.Parse(id); err != nil {
 		return nil, ErrNotFound
 	}
-	var p AuthProfile
-	if err := s.conn(ctx).Where("id = ?", id).Take(&p).Error; err != nil {
-		return nil, mapError(err)
-	}
-	return &p, nil
+	return cachedState(s, "auth_profile:"+id, func() (*AuthProfile, error) {
+		var p AuthProfile
+		if err := s.conn(ctx).Where("id = ?", id).Take(&p).Error; err != nil {
+			return nil, mapError(err)
+		}
+		return &p, nil
+	}, cloneAuthProfile)
 }
 
 // ListAuthProfiles returns every profile by name.

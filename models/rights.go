@@ -12,6 +12,21 @@ const maxRoleDepth = 16
 // RoleIDsOf returns the ids of every role the user belongs to, directly or
 // through roles nested in roles. Everybody is included for non-service users.
 func (s *Store) RoleIDsOf(ctx context.Context, user *User) ([]string, error) {
+	return cachedState(s, "role_ids:"+principalKey(user), func() ([]string, error) {
+		return s.loadRoleIDsOf(ctx, user)
+	}, cloneSlice[string])
+}
+
+// principalKey names the user in state cache keys. The service user flag
+// is part of it because it decides membership of Everybody.
+func principalKey(user *User) string {
+	if user.IsServiceUser {
+		return "service:" + user.ID
+	}
+	return "user:" + user.ID
+}
+
+func (s *Store) loadRoleIDsOf(ctx context.Context, user *User) ([]string, error) {
 	seen := map[string]bool{}
 	var ids []string
 	if !user.IsServiceUser {
@@ -49,6 +64,12 @@ func (s *Store) RoleIDsOf(ctx context.Context, user *User) ([]string, error) {
 // RightsOf returns the set of administrative rights the user holds through
 // its roles. Members of System Administrator hold every right.
 func (s *Store) RightsOf(ctx context.Context, user *User) (map[string]bool, error) {
+	return cachedState(s, "rights:"+principalKey(user), func() (map[string]bool, error) {
+		return s.loadRightsOf(ctx, user)
+	}, cloneRights)
+}
+
+func (s *Store) loadRightsOf(ctx context.Context, user *User) (map[string]bool, error) {
 	roleIDs, err := s.RoleIDsOf(ctx, user)
 	if err != nil {
 		return nil, err
@@ -98,6 +119,12 @@ type AppRights struct {
 
 // AppRightsOf returns the user's rights on the app.
 func (s *Store) AppRightsOf(ctx context.Context, user *User, appID string) (AppRights, error) {
+	return cachedState(s, "app_rights:"+appID+":"+principalKey(user), func() (AppRights, error) {
+		return s.loadAppRightsOf(ctx, user, appID)
+	}, identity[AppRights])
+}
+
+func (s *Store) loadAppRightsOf(ctx context.Context, user *User, appID string) (AppRights, error) {
 	roleIDs, err := s.RoleIDsOf(ctx, user)
 	if err != nil {
 		return AppRights{}, err

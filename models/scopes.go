@@ -153,9 +153,11 @@ func (s *Store) DeleteScope(ctx context.Context, appID, scopeID string) error {
 
 // ScopesOfApp returns the app's scope definitions by name.
 func (s *Store) ScopesOfApp(ctx context.Context, appID string) ([]Scope, error) {
-	var scopes []Scope
-	err := s.conn(ctx).Where("app_id = ?", appID).Order("name ASC").Find(&scopes).Error
-	return scopes, err
+	return cachedState(s, "scopes:"+appID, func() ([]Scope, error) {
+		var scopes []Scope
+		err := s.conn(ctx).Where("app_id = ?", appID).Order("name ASC").Find(&scopes).Error
+		return scopes, err
+	}, cloneSlice[Scope])
 }
 
 // ScopeRules flattens scopes into the rules MatchScopes takes, keeping

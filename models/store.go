@@ -67,11 +67,18 @@ type Store struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	// signing caches the parsed signing keys and clientSecrets the
-	// successful client secret verifications. Copies made by InTx share
-	// both.
+	// signing caches the parsed signing keys, verifiedJWTs the tokens
+	// whose signature verified, clientSecrets the successful client secret
+	// verifications and state the configuration rows. Copies made by InTx
+	// share them.
 	signing       *signingKeyCache
+	verifiedJWTs  *verifiedJWTCache
 	clientSecrets *secretCache
+	state         *stateCache
+	// inTx is set on the copies InTx hands out, with txStateGen, the
+	// state cache generation when the transaction began.
+	inTx       bool
+	txStateGen uint64
 }
 
 // NewStore wraps an open, migrated database.
@@ -87,6 +94,11 @@ func NewStore(db *gorm.DB, keys *Keyring, settings Settings, log *slog.Logger) *
 	if settings.ClientSecretCacheTTL <= 0 {
 		cacheSize = 0
 	}
+	state := newStateCache(StateCacheTTL, stateCacheSize)
+	if err := registerStateInvalidation(db, state); err != nil {
+		log.Error("configuration rows are read from the database on every request", "error", err)
+		state = nil
+	}
 	return &Store{
 		db:            db,
 		dialect:       DialectOf(db),
@@ -96,7 +108,9 @@ func NewStore(db *gorm.DB, keys *Keyring, settings Settings, log *slog.Logger) *
 		Log:           log,
 		Now:           func() time.Time { return time.Now().UTC() },
 		signing:       newSigningKeyCache(),
+		verifiedJWTs:  newVerifiedJWTCache(verifiedJWTCacheSize),
 		clientSecrets: newSecretCache(secretCacheKey, settings.ClientSecretCacheTTL, cacheSize),
+		state:         state,
 	}
 }
 
@@ -127,11 +141,24 @@ func (s *Store) conn(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx
 // InTx runs fn in a transaction on a copy of the store bound to it. A
 // returned error rolls the whole transaction back.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
-	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
+	var gen uint64
+	if s.state != nil {
+		gen = s.state.gen.Load()
+	}
+	err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
 		copy := *s
 		copy.db = gtx
+		copy.inTx = true
+		copy.txStateGen = gen
 		return fn(&copy)
 	})
+	if s.state != nil && s.state.gen.Load() != gen {
+		// A cached table was written, here or elsewhere, while the
+		// transaction ran. Readers outside it saw the old rows until the
+		// commit, so what they cached meanwhile must go.
+		s.state.invalidate()
+	}
+	return err
 }
 
 // NewID returns a random UUID string for a new row.
