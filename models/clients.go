@@ -116,7 +116,7 @@ func (s *Store) matchClientSecret(ctx context.Context, candidates []ClientCreden
 	reason := ReasonNoSecret
 	for _, r := range readings {
 		if r.user == nil {
-			s.Hasher.VerifyDummy(r.cred.Secret)
+			s.verifyDummySecret(r.cred)
 			reason = ReasonUnknownClient
 			continue
 		}
@@ -133,12 +133,33 @@ func (s *Store) matchClientSecret(ctx context.Context, candidates []ClientCreden
 }
 
 // verifyClientSecret checks secret against the user's password hash with
-// argon2id and caches a success. After a successful verification of a
-// hash written with other parameters than the current ones, it stores a
-// new hash.
+// argon2id and caches a success. Concurrent calls with the same user, hash
+// and secret share one verification, so a burst of requests from a client
+// whose cache entry expired costs one argon2id run, not one per request.
 func (s *Store) verifyClientSecret(ctx context.Context, user *User, secret string) (bool, error) {
-	now := s.Now()
 	key := s.clientSecrets.key(user.ID, user.PasswordHash, secret)
+	ok, err, _ := s.clientSecrets.verifying.Do(string(key[:]), func() (any, error) {
+		return s.verifyAndCacheSecret(ctx, user, secret, key)
+	})
+	return ok.(bool), err
+}
+
+// verifyDummySecret costs what verifyClientSecret costs for a client that
+// does not exist, including the sharing of concurrent identical calls, so
+// neither a single request nor a burst of them tells which clients exist.
+func (s *Store) verifyDummySecret(cred ClientCredentials) {
+	key := s.clientSecrets.key("unknown client", NormalizeLoginName(cred.ID), cred.Secret)
+	s.clientSecrets.verifying.Do(string(key[:]), func() (any, error) {
+		s.Hasher.VerifyDummy(cred.Secret)
+		return false, nil
+	})
+}
+
+// verifyAndCacheSecret runs argon2id for verifyClientSecret. After a
+// successful verification of a hash written with other parameters than the
+// current ones, it stores a new hash.
+func (s *Store) verifyAndCacheSecret(ctx context.Context, user *User, secret string, key secretCacheKey) (bool, error) {
+	now := s.Now()
 	ok, err := s.Hasher.Verify(user.PasswordHash, secret)
 	if errors.Is(err, ErrMalformedHash) {
 		s.Log.ErrorContext(ctx, "a client's stored password hash is malformed; reset its secret", "user_id", user.ID, "error", err)

@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // Bounds of the cache of verified client secrets.
@@ -45,6 +47,10 @@ type secretCache struct {
 	mu      sync.Mutex
 	order   *list.List // of *secretCacheEntry, most recently used first
 	entries map[secretCacheKey]*list.Element
+
+	// verifying shares one argon2id run among concurrent verifications
+	// with the same key. It works when the cache is off too.
+	verifying singleflight.Group
 }
 
 func newSecretCache(macKey []byte, ttl time.Duration, size int) *secretCache {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"unicode"
@@ -38,6 +39,23 @@ const (
 )
 
 const argon2idPrefix = "$argon2id$"
+
+// argon2Slots bounds the argon2id computations that run at once to the
+// number of CPUs Go uses. One computation with parallelism 1 keeps one
+// core busy, so running more at once finishes none of them sooner. Each
+// holds its memory cost (19 MiB by default) until it finishes, so without
+// the bound a burst of 64 sign-ins would hold over a GiB.
+var argon2Slots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+
+// deriveArgon2Key is argon2.IDKey. Tests replace it to watch the calls.
+var deriveArgon2Key = argon2.IDKey
+
+// argon2IDKey derives an argon2id key within argon2Slots.
+func argon2IDKey(password, salt []byte, params Argon2Params) []byte {
+	argon2Slots <- struct{}{}
+	defer func() { <-argon2Slots }()
+	return deriveArgon2Key(password, salt, params.Iterations, params.Memory, params.Parallelism, params.KeyLength)
+}
 
 // Argon2Params is a set of argon2id cost parameters.
 type Argon2Params struct {
@@ -113,7 +131,7 @@ func (h PasswordHasher) Hash(password string) (string, error) {
 		return "", fmt.Errorf("generate password salt: %w", err)
 	}
 
-	key := argon2.IDKey([]byte(password), salt, params.Iterations, params.Memory, params.Parallelism, params.KeyLength)
+	key := argon2IDKey([]byte(password), salt, params)
 	return encodeArgon2id(params, salt, key), nil
 }
 
@@ -128,7 +146,7 @@ func (h PasswordHasher) Verify(encoded, password string) (bool, error) {
 		return false, err
 	}
 
-	computed := argon2.IDKey([]byte(password), salt, params.Iterations, params.Memory, params.Parallelism, params.KeyLength)
+	computed := argon2IDKey([]byte(password), salt, params)
 	return subtle.ConstantTimeCompare(computed, key) == 1, nil
 }
 
