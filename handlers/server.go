@@ -45,6 +45,9 @@ func New(d deps.Deps, surfaces ...Surface) *fiber.App {
 		// The token endpoint parses multipart bodies itself, so a malformed
 		// one gets an OAuth error instead of fasthttp's plain 400.
 		DisablePreParseMultipartForm: true,
+		// Requests behind proxies carry large cookies and forwarding
+		// headers; fasthttp's default 4 KiB buffer would answer 431.
+		ReadBufferSize: 16 * 1024,
 	})
 
 	app.Use(middleware.RequestID())
@@ -52,6 +55,7 @@ func New(d deps.Deps, surfaces ...Surface) *fiber.App {
 	app.Use(middleware.Metrics())
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: middleware.LogPanic(d.Log)}))
 	app.Use(middleware.SecurityHeaders(cfg.SecureCookies()))
+	app.Use(middleware.RejectMalformedInput())
 
 	app.Use("/static", filesystem.New(filesystem.Config{
 		Root:   static.HTTPFS(),

@@ -185,3 +185,54 @@ func grepLines(s, substr string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+func TestMalformedInputRejected(t *testing.T) {
+	var logs bytes.Buffer
+	s := modeltest.OpenBackend(t, modeltest.Backends(t)[0], modeltest.FastSettings())
+	app := newTestApp(t, s, &logs)
+
+	form := func(path, body string) *http.Request {
+		req := httptest.NewRequest("POST", path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return req
+	}
+	jsonReq := func(body string) *http.Request {
+		req := httptest.NewRequest("POST", "/api/test/fail", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		return req
+	}
+	gzipReq := httptest.NewRequest("POST", "/oauth2/test/fail", strings.NewReader("x"))
+	gzipReq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	gzipReq.Header.Set("Content-Encoding", "gzip")
+
+	cases := []struct {
+		name   string
+		req    *http.Request
+		status int
+	}{
+		{"NUL in query", httptest.NewRequest("GET", "/healthz?user=a%00b", nil), 400},
+		{"invalid UTF-8 in query", httptest.NewRequest("GET", "/healthz?user=%FF", nil), 400},
+		{"NUL in form field", form("/oauth2/test/fail", "client_id=a%00b"), 400},
+		{"invalid UTF-8 in form field", form("/oauth2/test/fail", "login_name=%C3%28"), 400},
+		{"NUL escape in JSON", jsonReq(`{"name":"a\u0000b"}`), 400},
+		{"invalid UTF-8 in JSON", jsonReq("{\"name\":\"a\xffb\"}"), 400},
+		{"compressed body", gzipReq, 415},
+		{"clean query passes", httptest.NewRequest("GET", "/healthz?user=Gr%C3%BC%C3%9Fe", nil), 200},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := do(t, app, tc.req)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.status, body)
+			}
+		})
+	}
+
+	t.Run("token endpoint answers OAuth JSON", func(t *testing.T) {
+		resp, body := do(t, app, form("/oauth2/test/fail", "client_id=a%00b"))
+		var e map[string]string
+		if err := json.Unmarshal([]byte(body), &e); err != nil || e["error"] != "invalid_request" || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("body %s, cache-control %q", body, resp.Header.Get("Cache-Control"))
+		}
+	})
+}

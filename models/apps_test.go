@@ -237,3 +237,15 @@ func TestAddRoleMemberTwiceInTransaction(t *testing.T) {
 		}
 	})
 }
+
+func TestRecordAuditStoresAnyText(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		err := s.RecordAudit(ctx, models.Actor{Name: "bad\x00name\xff"}, models.AuditEntry{
+			Action: "test.audit", ObjectName: "a\x00b\xc3\x28", Details: strings.Repeat("é", 3000),
+		})
+		if err != nil {
+			t.Fatalf("audit event with NUL and invalid UTF-8 not stored: %v", err)
+		}
+	})
+}

@@ -2,6 +2,8 @@ package models
 
 import (
 	"context"
+	"strings"
+	"unicode/utf8"
 )
 
 // Audit outcomes.
@@ -37,16 +39,36 @@ func (s *Store) RecordAudit(ctx context.Context, actor Actor, e AuditEntry) erro
 	}
 	ev := &AuditEvent{
 		At:         s.Now(),
-		ActorID:    actor.UserID,
-		ActorName:  actor.Name,
-		Action:     e.Action,
-		ObjectType: e.ObjectType,
-		ObjectID:   e.ObjectID,
-		ObjectName: e.ObjectName,
-		Outcome:    e.Outcome,
-		SourceIP:   actor.SourceIP,
-		RequestID:  actor.RequestID,
-		Details:    e.Details,
+		ActorID:    auditText(actor.UserID),
+		ActorName:  auditText(actor.Name),
+		Action:     auditText(e.Action),
+		ObjectType: auditText(e.ObjectType),
+		ObjectID:   auditText(e.ObjectID),
+		ObjectName: auditText(e.ObjectName),
+		Outcome:    auditText(e.Outcome),
+		SourceIP:   auditText(actor.SourceIP),
+		RequestID:  auditText(actor.RequestID),
+		Details:    auditText(e.Details),
 	}
 	return s.conn(ctx).Create(ev).Error
+}
+
+// maxAuditField bounds each text field of an audit event, in bytes.
+const maxAuditField = 2000
+
+// auditText makes a value safe to store whatever a client sent: invalid
+// UTF-8 becomes U+FFFD, NUL (which PostgreSQL refuses in text) becomes
+// U+FFFD too, and the value is cut at maxAuditField bytes on a character
+// boundary. An event must never fail to be recorded because of its content.
+func auditText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	if len(s) > maxAuditField {
+		cut := maxAuditField
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
 }

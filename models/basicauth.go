@@ -23,7 +23,7 @@ import (
 // accept an empty id. The two differ for raw secrets that contain "+",
 // which form-decoding turns into a space. ok is false if the header is not
 // Basic, the base64 is invalid, there is no colon, the id is empty, or
-// neither interpretation is valid UTF-8.
+// neither interpretation is valid UTF-8 without NUL characters.
 func ParseClientBasicAuth(header string) (id, secret string, rawID, rawSecret string, ok bool) {
 	scheme, credentials, found := strings.Cut(strings.TrimSpace(header), " ")
 	if !found || !strings.EqualFold(scheme, "Basic") {
@@ -42,7 +42,7 @@ func ParseClientBasicAuth(header string) (id, secret string, rawID, rawSecret st
 	}
 
 	id, secret = formDecodePair(rawID, rawSecret)
-	if !utf8.ValidString(text) {
+	if !utf8.ValidString(text) || strings.ContainsRune(text, 0) {
 		rawID, rawSecret = "", ""
 	}
 	if id == "" && rawID == "" {
@@ -71,11 +71,11 @@ func decodeBase64Tolerant(s string) ([]byte, bool) {
 // if either fails or is not valid UTF-8.
 func formDecodePair(rawID, rawSecret string) (string, string) {
 	id, err := url.QueryUnescape(rawID)
-	if err != nil || id == "" || !utf8.ValidString(id) {
+	if err != nil || id == "" || !utf8.ValidString(id) || strings.ContainsRune(id, 0) {
 		return "", ""
 	}
 	secret, err := url.QueryUnescape(rawSecret)
-	if err != nil || !utf8.ValidString(secret) {
+	if err != nil || !utf8.ValidString(secret) || strings.ContainsRune(secret, 0) {
 		return "", ""
 	}
 	return id, secret

@@ -158,3 +158,15 @@ func TestParseClientBasicAuthRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestBasicAuthRejectsNUL(t *testing.T) {
+	for _, raw := range []string{"client\x00a:secret-0001", "client-a:sec\x00ret", "client%00a:secret-0001", "client-a:sec%00ret"} {
+		header := "Basic " + base64.StdEncoding.EncodeToString([]byte(raw))
+		id, secret, rawID, rawSecret, ok := ParseClientBasicAuth(header)
+		for _, v := range []string{id, secret, rawID, rawSecret} {
+			if strings.ContainsRune(v, 0) {
+				t.Errorf("%q: a NUL character reached the caller (ok=%v)", raw, ok)
+			}
+		}
+	}
+}
