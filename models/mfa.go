@@ -270,6 +270,14 @@ func (s *Store) ChooseMFAMechanism(ctx context.Context, token string, step int, 
 	if err != nil {
 		return st, err
 	}
+	return s.ChooseMFAMechanismIn(ctx, st, step, mechanism)
+}
+
+// ChooseMFAMechanismIn is ChooseMFAMechanism on a state that the caller
+// loaded with MFAStateByToken in the same request, which saves loading it
+// twice. The UPDATE checks the session's status and step again, so a state
+// that another request changed meanwhile gets ErrMFAStale.
+func (s *Store) ChooseMFAMechanismIn(ctx context.Context, st *MFAState, step int, mechanism string) (*MFAState, error) {
 	if step != st.Step || st.Done() || (mechanism != "" && !slices.Contains(st.Options, mechanism)) {
 		return st, ErrMFAStale
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"time"
+
+	"gorm.io/gorm/clause"
 )
 
 // UserTokenTTL is the lifetime of an icbt token.
@@ -54,18 +56,22 @@ func (s *Store) ConsumeUserToken(ctx context.Context, token string) (*UserToken,
 	}
 	hash := HashToken(token)
 	now := s.Now()
-	res := s.conn(ctx).Model(&UserToken{}).
+	// RETURNING (SQLite 3.35 and PostgreSQL) hands back the consumed row,
+	// so the usual case is one statement.
+	var consumed UserToken
+	res := s.conn(ctx).Model(&consumed).Clauses(clause.Returning{}).
 		Where("token_hash = ? AND used_at IS NULL AND expires_at > ?", hash, now).
 		Update("used_at", now)
 	if res.Error != nil {
 		return nil, res.Error
 	}
+	if res.RowsAffected == 1 {
+		return &consumed, nil
+	}
+
 	var ut UserToken
 	if err := s.conn(ctx).Where("token_hash = ?", hash).Take(&ut).Error; err != nil {
 		return nil, mapError(err)
-	}
-	if res.RowsAffected == 1 {
-		return &ut, nil
 	}
 	if !now.Before(ut.ExpiresAt) {
 		return nil, ErrTokenExpired

@@ -34,6 +34,13 @@ func (s *Store) SaveWebSession(ctx context.Context, token string, ws *WebSession
 	return s.conn(ctx).Save(ws).Error
 }
 
+// CreateWebSession inserts the row of a session whose token is new. It is
+// one INSERT, where SaveWebSession first tries an UPDATE.
+func (s *Store) CreateWebSession(ctx context.Context, token string, ws *WebSession) error {
+	ws.ID = HashToken(token)
+	return s.conn(ctx).Create(ws).Error
+}
+
 // DeleteWebSession removes the session for token. Deleting a missing
 // session is not an error.
 func (s *Store) DeleteWebSession(ctx context.Context, token string) error {

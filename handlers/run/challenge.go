@@ -40,12 +40,15 @@ func (h *handler) showChallenge(c *fiber.Ctx) error {
 		return h.renderNotEnrolled(c, st)
 	}
 
-	page := challengePage{}
+	// The page renders from the state loaded above unless sending a code
+	// changes it.
+	page := challengePage{state: st}
 	if st.Mechanism() == "" && len(st.Options) == 1 {
-		st, err = h.store.ChooseMFAMechanism(c.UserContext(), ms.token, st.Step, st.Options[0])
+		st, err = h.store.ChooseMFAMechanismIn(c.UserContext(), st, st.Step, st.Options[0])
 		if err != nil {
 			return h.stateError(c, ms, st, err)
 		}
+		page.state = st
 		if isCodeMechanism(st.Mechanism()) {
 			page = h.sendCode(c, ms)
 		}

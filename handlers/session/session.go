@@ -113,7 +113,8 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 	if v, ok := sess.Values[createdKey].(int64); ok {
 		created = time.Unix(v, 0).UTC()
 	}
-	if sess.ID == "" {
+	isNew := sess.ID == ""
+	if isNew {
 		id, err := newSessionID()
 		if err != nil {
 			return err
@@ -150,7 +151,11 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 		LastSeenAt: now,
 		ExpiresAt:  expires,
 	}
-	if err := s.data.SaveWebSession(r.Context(), sess.ID, row); err != nil {
+	save := s.data.SaveWebSession
+	if isNew {
+		save = s.data.CreateWebSession
+	}
+	if err := save(r.Context(), sess.ID, row); err != nil {
 		return err
 	}
 	sess.Values[createdKey] = created.Unix()
