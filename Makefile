@@ -38,8 +38,8 @@ lint: ## gofmt, go vet, and a check that generated files are current
 	$(GO) tool templ generate
 	@git diff --exit-code -- '*_templ.go' || (echo "generated views are stale: run make generate and commit"; exit 1)
 
-bench: ## run the micro-benchmarks (not part of make test)
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: ## run the micro-benchmarks (not part of make test): make bench BENCH=TokenEndpoint COUNT=6
+	$(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -benchmem -count $(or $(COUNT),1) -timeout 30m ./...
 
 load: ## run the load tool against a local server: make load SCENARIO=token ARGS='-c 8 -d 20s'
 	$(GO) run ./cmd/portcullis demo --json > /tmp/portcullis-fixture.json
