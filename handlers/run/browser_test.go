@@ -34,9 +34,10 @@ func setBearer(token string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// TestRunInBrowser drives the MFA pages in chromium: one run answers the
-// TOTP challenge and lands on the demo app with a valid assertion, the
-// other fails the challenge and lands on the allowed failure URL.
+// TestRunInBrowser drives the MFA pages in chromium: one run passes the
+// TOTP challenge and lands on the demo app with a valid assertion, one
+// launches an app whose launch method is form_post, and one fails the
+// challenge and lands on the allowed failure URL.
 func TestRunInBrowser(t *testing.T) {
 	browser := browsertest.New(t, 2*time.Minute)
 	ctx := browser.Ctx
@@ -109,6 +110,40 @@ func TestRunInBrowser(t *testing.T) {
 		location, _ := chromedp.Run(ctx, chromedp.Location())
 		if !strings.HasPrefix(location, base+demoapp.AppPath+"?assertion=") {
 			t.Errorf("landed on %q", location)
+		}
+	})
+
+	t.Run("form_post launch submits without a click", func(t *testing.T) {
+		formPost := mfatest.NewApp(t, s, mfatest.Options{
+			Challenges:   [][]string{{models.MechSecurityQuestion}},
+			LaunchURL:    base + demoapp.AppPath,
+			LaunchMethod: models.LaunchFormPost,
+		})
+		if err := s.SetAppPermission(ctx, formPost.ID, models.PermissionInput{PrincipalType: models.PrincipalUser, PrincipalID: f.User.ID, Run: true}); err != nil {
+			t.Fatal(err)
+		}
+		step(t,
+			setBearer(f.MintToken(t)),
+			chromedp.Navigate(base+"/run?appkey="+formPost.AppKey),
+			setBearer(""),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="mfa-code-input"]`)),
+			chromedp.SendKeys(chromedp.CSS(`[data-testid="mfa-code-input"]`), mfatest.SecurityAnswer),
+			chromedp.Click(chromedp.CSS(`[data-testid="mfa-submit"]`)),
+		)
+		// Without the script the page stops at the Continue button, so the
+		// wait is bounded well below the browser's own timeout.
+		waitCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		if err := chromedp.Do(waitCtx, chromedp.WaitVisible(chromedp.CSS(`[data-testid="demo-verified"]`))); err != nil {
+			browser.Screenshot("form-post-not-submitted")
+			t.Fatalf("the launch form did not submit itself: %v", err)
+		}
+		location, _ := chromedp.Run(ctx, chromedp.Location())
+		if location != base+demoapp.AppPath {
+			t.Errorf("landed on %q, want the app's launch URL without a query", location)
+		}
+		if got := text(t, `[data-testid="claim-aud"]`); got != formPost.AppKey {
+			t.Errorf("aud %q, want the App Key %s", got, formPost.AppKey)
 		}
 	})
 

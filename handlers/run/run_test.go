@@ -98,6 +98,9 @@ func TestRunFormPostLaunch(t *testing.T) {
 		if strings.Contains(resp.body, "<script>") {
 			t.Error("the launch page has an inline script")
 		}
+		if resp.doc.Find(`script[src="/static/js/app.js"][defer]`).Length() != 1 {
+			t.Error("the launch page does not load /static/js/app.js, which submits the form")
+		}
 	})
 }
 

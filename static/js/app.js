@@ -3,6 +3,11 @@
 (function () {
   "use strict";
 
+  // The base layout loads this script on every page, and the admin layout
+  // loads it again. The second run returns here, so no handler fires twice.
+  if (window.portcullisEnhanced) return;
+  window.portcullisEnhanced = true;
+
   // Copy buttons: <button data-copy="#element-id">.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
