@@ -1,8 +1,10 @@
 // Package run serves /run and the MFA pages that follow it.
 //
 // GET or POST /run?appkey={App Key} takes an icbt token from
-// "Authorization: Bearer" or a POSTed form field "icbt", consumes it and
-// starts an MFA session (models.StartMFASession). The browser keeps only a
+// "Authorization: Bearer" or a POSTed form field "icbt" (urlencoded or
+// multipart/form-data), consumes it and starts an MFA session
+// (models.StartMFASession). HEAD /run gets 405 and leaves the token
+// unused. The browser keeps only a
 // session cookie of its own kind; the state, including which challenges
 // have passed, lives in the database. The pages after /run are:
 //

@@ -1,8 +1,11 @@
 package run_test
 
 import (
+	"bytes"
 	"context"
+	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -140,6 +143,63 @@ func TestRunAcceptsFormPostedToken(t *testing.T) {
 				t.Fatalf("status %d, want 401", got.StatusCode)
 			}
 		})
+	})
+}
+
+func TestRunAcceptsMultipartToken(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s, totpOnly, nil)
+		var body bytes.Buffer
+		writer := multipart.NewWriter(&body)
+		if err := writer.WriteField("icbt", e.f.MintToken(t)); err != nil {
+			t.Fatal(err)
+		}
+		writer.Close()
+		req := httptest.NewRequest(http.MethodPost, "/run?appkey="+e.f.App.AppKey, &body)
+		req.Header.Set("Content-Type", writer.FormDataContentType())
+		resp := e.browser(t).do(req)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("status %d, want 303: %s", resp.StatusCode, resp.body)
+		}
+		if loc := resp.Header.Get("Location"); loc != "/run/challenge" {
+			t.Errorf("location %q, want /run/challenge", loc)
+		}
+
+		t.Run("malformed multipart body", func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/run?appkey="+e.f.App.AppKey, strings.NewReader("--x\r\nnot a part"))
+			req.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+			resp := e.browser(t).do(req)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status %d, want 400", resp.StatusCode)
+			}
+			if got := resp.testID("error-message"); !strings.Contains(got, "multipart/form-data") {
+				t.Errorf("message %q does not name the accepted body types", got)
+			}
+		})
+	})
+}
+
+func TestRunHeadKeepsToken(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s, totpOnly, nil)
+		token := e.f.MintToken(t)
+		head := httptest.NewRequest(http.MethodHead, "/run?appkey="+e.f.App.AppKey, nil)
+		head.Header.Set("Authorization", "Bearer "+token)
+		resp := e.browser(t).do(head)
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("HEAD status %d, want 405", resp.StatusCode)
+		}
+		if got := resp.Header.Get("Allow"); got != "GET, POST" {
+			t.Errorf("Allow %q, want GET, POST", got)
+		}
+		if cookie := resp.Header.Get("Set-Cookie"); cookie != "" {
+			t.Errorf("HEAD set a cookie: %q", cookie)
+		}
+
+		get := e.browser(t).get("/run?appkey="+e.f.App.AppKey, "Authorization", "Bearer "+token)
+		if get.StatusCode != http.StatusSeeOther || get.Header.Get("Location") != "/run/challenge" {
+			t.Fatalf("GET after HEAD: status %d location %q, want the token still unused", get.StatusCode, get.Header.Get("Location"))
+		}
 	})
 }
 

@@ -2,6 +2,8 @@ package run
 
 import (
 	"errors"
+	"fmt"
+	"mime"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -17,6 +19,8 @@ const (
 	msgUnknownApp  = "There is no app to launch with this App Key. Check the link you followed."
 	msgNotAllowed  = "You are not allowed to use this app. Ask your administrator for access."
 	msgTwoTokens   = "The request carries the token twice. Send it either in the Authorization header or in the icbt form field."
+	msgHeadRun     = "HEAD is not allowed on /run, because opening /run uses up the sign-in token. Use GET or POST."
+	msgBadForm     = "The form data of the request is malformed. Post the icbt field as application/x-www-form-urlencoded or multipart/form-data."
 	msgUserLocked  = "Your account is locked for a while after too many wrong answers. Try again later or ask your administrator."
 	msgUserBlocked = "Your account cannot sign in. Ask your administrator for help."
 )
@@ -32,6 +36,13 @@ func postValue(c *fiber.Ctx, name string) string {
 // token, starts the MFA session and sends the browser to its first
 // challenge, or launches the app when the profile asks for none.
 func (h *handler) start(c *fiber.Ctx) error {
+	// Fiber routes HEAD to the GET handler. A HEAD must not use up the
+	// token, because link checkers and prefetchers send it on their own.
+	if c.Method() == fiber.MethodHead {
+		c.Set(fiber.HeaderAllow, "GET, POST")
+		return middleware.NewHTTPError(fiber.StatusMethodNotAllowed, msgHeadRun, errors.New("HEAD /run"))
+	}
+
 	ctx := c.UserContext()
 	app, err := h.store.AppByAppKey(ctx, c.Query("appkey"))
 	if errors.Is(err, models.ErrNotFound) || (err == nil && !isLaunchable(app)) {
@@ -119,7 +130,10 @@ func icbtFrom(c *fiber.Ctx) (string, error) {
 
 	var fromForm string
 	if c.Method() == fiber.MethodPost {
-		fromForm = postValue(c, "icbt")
+		var err error
+		if fromForm, err = postedToken(c); err != nil {
+			return "", err
+		}
 	}
 	switch {
 	case fromHeader != "" && fromForm != "":
@@ -130,6 +144,25 @@ func icbtFrom(c *fiber.Ctx) (string, error) {
 		return fromForm, nil
 	}
 	return "", badToken(c, errors.New("no icbt token in the request"))
+}
+
+// postedToken returns the icbt field of a POST body, urlencoded or
+// multipart/form-data. The app sets DisablePreParseMultipartForm, so
+// PostArgs holds only urlencoded fields and a multipart body is parsed
+// here.
+func postedToken(c *fiber.Ctx) (string, error) {
+	mediaType, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if err != nil || mediaType != fiber.MIMEMultipartForm {
+		return postValue(c, "icbt"), nil
+	}
+	form, err := c.MultipartForm()
+	if err != nil {
+		return "", middleware.NewHTTPError(fiber.StatusBadRequest, msgBadForm, fmt.Errorf("parse multipart body: %w", err))
+	}
+	if values := form.Value["icbt"]; len(values) > 0 {
+		return values[0], nil
+	}
+	return "", nil
 }
 
 // badToken returns a 401 error with the RFC 6750 §3 challenge header.
