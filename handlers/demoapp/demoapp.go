@@ -6,8 +6,10 @@
 //	GET      /demo/failed  shows the error code of a failed sign-in
 //
 // The pages are always registered, because `portcullis demo` points its
-// web application at them. They keep no state and hand out nothing: they
-// only display the claims of a valid assertion.
+// web application at them. They hand out nothing: they only display the
+// claims of a valid assertion. The one state they keep is the jti of each
+// assertion shown, until its exp, because an app must reject a replayed
+// assertion (see docs/launch-assertion.md).
 package demoapp
 
 import (
@@ -51,28 +53,55 @@ func Register(app *fiber.App, d deps.Deps) {
 	app.Get(FailedPath, h.showFailed)
 }
 
+// Messages of the demo app page.
+const (
+	msgNoAssertion      = "No assertion: open this page through /run."
+	msgInvalidAssertion = "The assertion is not valid: it is expired, altered, or meant for another app."
+	msgUsedAssertion    = "This assertion was already used. An assertion opens the app once: open the app again through /run."
+)
+
 // showApp verifies the assertion as a real app would. The RS256 signature
 // must match a key of the JWKS, iss must equal the server's issuer, and
 // exp must lie ahead. aud must be the App Key of an app that launches
-// this page.
+// this page, and the jti must not have been shown before.
 func (h *handler) showApp(c *fiber.Ctx) error {
 	assertion := c.Query("assertion")
 	if c.Method() == fiber.MethodPost {
 		assertion = string(c.Request().PostArgs().Peek("assertion"))
 	}
 	if assertion == "" {
-		return render(c, fiber.StatusBadRequest, views.DemoApp(views.DemoAppPage{Error: "No assertion: open this page through /run."}))
+		return render(c, fiber.StatusBadRequest, views.DemoApp(views.DemoAppPage{Error: msgNoAssertion}))
 	}
 
-	claims, err := h.store.VerifyJWT(c.UserContext(), assertion, h.cfg.Issuer())
+	ctx := c.UserContext()
+	log := middleware.Logger(c, h.log)
+	claims, err := h.store.VerifyJWT(ctx, assertion, h.cfg.Issuer())
 	if err == nil {
-		err = h.checkAudience(c.UserContext(), claims)
+		err = h.checkAudience(ctx, claims)
 	}
-	if err != nil {
-		middleware.Logger(c, h.log).InfoContext(c.UserContext(), "demo app rejected an assertion", "error", err)
-		return render(c, fiber.StatusUnauthorized, views.DemoApp(views.DemoAppPage{Error: "The assertion is not valid: it is expired, altered, or meant for another app."}))
+	if err == nil {
+		err = h.consumeJTI(ctx, claims)
+	}
+	switch {
+	case errors.Is(err, models.ErrTokenUsed):
+		log.InfoContext(ctx, "demo app rejected a replayed assertion", "jti", claims["jti"])
+		return render(c, fiber.StatusUnauthorized, views.DemoApp(views.DemoAppPage{Error: msgUsedAssertion}))
+	case err != nil:
+		log.InfoContext(ctx, "demo app rejected an assertion", "error", err)
+		return render(c, fiber.StatusUnauthorized, views.DemoApp(views.DemoAppPage{Error: msgInvalidAssertion}))
 	}
 	return render(c, fiber.StatusOK, views.DemoApp(views.DemoAppPage{Verified: true, Claims: formatClaims(claims)}))
+}
+
+// consumeJTI records the assertion's jti until its exp and returns
+// models.ErrTokenUsed when the assertion was shown before.
+func (h *handler) consumeJTI(ctx context.Context, claims jwt.MapClaims) error {
+	jti, _ := claims["jti"].(string)
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return errors.New("assertion has no valid exp")
+	}
+	return h.store.ConsumeAssertionJTI(ctx, jti, exp.Time)
 }
 
 // checkAudience requires aud to be the App Key of an app whose launch URL
