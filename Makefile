@@ -41,6 +41,5 @@ lint: ## gofmt, go vet, and a check that generated files are current
 bench: ## run the micro-benchmarks (not part of make test): make bench BENCH=TokenEndpoint COUNT=6
 	$(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -benchmem -count $(or $(COUNT),1) -timeout 30m ./...
 
-load: ## run the load tool against a local server: make load SCENARIO=token ARGS='-c 8 -d 20s'
-	$(GO) run ./cmd/portcullis demo --json > /tmp/portcullis-fixture.json
-	$(GO) run ./cmd/portcullis-load -fixture /tmp/portcullis-fixture.json -scenario $(or $(SCENARIO),token) $(ARGS)
+load: build ## build, start a server on 127.0.0.1:18080 and run the load scenarios: make load ARGS='-scenarios token -c 64'
+	$(GO) run ./cmd/portcullis-load suite -binary $(BIN) $(ARGS)

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/portcullis-id/portcullis/models/modeltest"
 )
 
 func TestCheckLocalRejectsRemoteHosts(t *testing.T) {
@@ -128,4 +130,73 @@ func TestFixtureMissingKeys(t *testing.T) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+func TestMedianReportTakesEachFigure(t *testing.T) {
+	runs := []*report{
+		{Scenario: "token", Connections: 8, RPS: 900, PerCPUSec: 700, P50Ms: 3, P99Ms: 30, Errors: 1},
+		{Scenario: "run", Connections: 8, RPS: 100, PerCPUSec: 50, P50Ms: 90, P99Ms: 900},
+		{Scenario: "token", Connections: 8, RPS: 1000, PerCPUSec: 800, P50Ms: 5, P99Ms: 10, Non2xx: 2},
+		{Scenario: "token", Connections: 8, RPS: 950, PerCPUSec: 900, P50Ms: 4, P99Ms: 20},
+	}
+	m := medianReport("token", runs)
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"requests/s", m.RPS, 950},
+		{"per CPU-second", m.PerCPUSec, 800},
+		{"p50", m.P50Ms, 4},
+		{"p99", m.P99Ms, 20},
+		{"errors", float64(m.Errors), 1},
+		{"non-2xx", float64(m.Non2xx), 2},
+	} {
+		if c.got != c.want {
+			t.Errorf("median %s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestMedianReportEvenCount(t *testing.T) {
+	m := medianReport("token", []*report{{Scenario: "token", RPS: 10}, {Scenario: "token", RPS: 20}})
+	if m.RPS != 15 {
+		t.Errorf("median of 10 and 20 = %v, want 15", m.RPS)
+	}
+}
+
+func TestSuiteRejectsBadOptions(t *testing.T) {
+	binary := filepath.Join(t.TempDir(), "portcullis")
+	os.WriteFile(binary, nil, 0o700)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown scenario", []string{"-scenarios", "token,login"}, "login"},
+		{"token-cold without clients", []string{"-scenarios", "token-cold"}, "-seed-clients"},
+		{"remote address", []string{"-addr", "10.0.0.5:8080"}, "loopback"},
+		{"missing binary", []string{"-binary", filepath.Join(t.TempDir(), "none")}, "make build"},
+		{"no repeats", []string{"-repeat", "0"}, "-repeat"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"-binary", binary}, tc.args...)
+			err := runSuite(context.Background(), args, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("runSuite(%q) = %v, want an error naming %q", tc.args, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSeededUserNameMatchesBulkNames(t *testing.T) {
+	s := modeltest.OpenBackend(t, modeltest.Backends(t)[0], modeltest.FastSettings())
+	ctx := context.Background()
+	if _, err := s.CreateUsersBulk(ctx, seededUserPrefix, seededUserSuffix, 3, "unused-hash"); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 3} {
+		if _, err := s.UserByLoginName(ctx, seededUserName(n)); err != nil {
+			t.Errorf("seeded user %d, %q: %v", n, seededUserName(n), err)
+		}
+	}
 }

@@ -9,6 +9,7 @@
 //	portcullis demo --json > fixture.json
 //	portcullis-load -fixture fixture.json -scenario token -c 8 -d 20s -pid $(pgrep -f 'portcullis serve')
 //	portcullis-load seed -users 1000000        (adds ordinary users to the configured database)
+//	portcullis-load suite -binary bin/portcullis  (starts its own server and runs every scenario)
 package main
 
 import (
@@ -31,9 +32,12 @@ func main() {
 	defer stop()
 
 	var err error
-	if len(os.Args) > 1 && os.Args[1] == "seed" {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "seed":
 		err = runSeed(ctx, os.Args[2:], os.Stdout)
-	} else {
+	case len(os.Args) > 1 && os.Args[1] == "suite":
+		err = runSuite(ctx, os.Args[2:], os.Stdout)
+	default:
 		err = runLoad(ctx, os.Args[1:], os.Stdout)
 	}
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
@@ -87,11 +91,43 @@ type loadOptions struct {
 	baseURL     string
 	connections int
 	duration    time.Duration
+	warmup      time.Duration
 	maxRequests int
 	pid         int
 	jsonOut     bool
 	clients     string
+	seededUsers int
 	timeout     time.Duration
+}
+
+// bindRunFlags registers the flags that shape one measured run, shared by
+// the plain mode and the suite.
+func (o *loadOptions) bindRunFlags(fs *flag.FlagSet) {
+	fs.IntVar(&o.connections, "c", 8, "concurrent connections (workers)")
+	fs.DurationVar(&o.duration, "d", 10*time.Second, "how long to send requests")
+	fs.DurationVar(&o.warmup, "warmup", 0, "send requests for this long before measuring, to fill the server's caches; not counted")
+	fs.IntVar(&o.maxRequests, "n", 5_000_000, "stop after this many requests even if the duration has not passed")
+	fs.IntVar(&o.seededUsers, "seeded-users", 0, "user-token: name a random one of the first N users of 'portcullis-load seed -users' instead of the fixture's user")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "timeout of one request")
+}
+
+func (o *loadOptions) validate() error {
+	if o.connections < 1 || o.connections > 4096 {
+		return fmt.Errorf("-c %d is outside 1 to 4096", o.connections)
+	}
+	if o.duration <= 0 || o.duration > time.Hour {
+		return fmt.Errorf("-d %s is outside 0 to 1h", o.duration)
+	}
+	if o.warmup < 0 || o.warmup > time.Hour {
+		return fmt.Errorf("-warmup %s is outside 0 to 1h", o.warmup)
+	}
+	if o.maxRequests < 1 {
+		return fmt.Errorf("-n %d must be at least 1", o.maxRequests)
+	}
+	if o.seededUsers < 0 || o.seededUsers > 10_000_000 {
+		return fmt.Errorf("-seeded-users %d is outside 0 to 10000000", o.seededUsers)
+	}
+	return nil
 }
 
 func runLoad(ctx context.Context, args []string, out io.Writer) error {
@@ -100,21 +136,15 @@ func runLoad(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.fixturePath, "fixture", "-", "file with the output of 'portcullis demo --json' (- reads standard input)")
 	fs.StringVar(&o.scenario, "scenario", "token", "token, token-cold, user-token or run")
 	fs.StringVar(&o.baseURL, "base-url", "", "server URL; overrides the fixture's base_url")
-	fs.IntVar(&o.connections, "c", 8, "concurrent connections (workers)")
-	fs.DurationVar(&o.duration, "d", 10*time.Second, "how long to send requests")
-	fs.IntVar(&o.maxRequests, "n", 5_000_000, "stop after this many requests even if the duration has not passed")
 	fs.IntVar(&o.pid, "pid", 0, "server process id; adds the server's CPU seconds and resident memory to the report")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as one JSON object")
 	fs.StringVar(&o.clients, "clients", "", "token-cold: file of 'client_id:client_secret' lines from 'portcullis-load seed -clients N'")
-	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "timeout of one request")
+	o.bindRunFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if o.connections < 1 || o.connections > 4096 {
-		return fmt.Errorf("-c %d is outside 1 to 4096", o.connections)
-	}
-	if o.duration <= 0 || o.duration > time.Hour {
-		return fmt.Errorf("-d %s is outside 0 to 1h", o.duration)
+	if err := o.validate(); err != nil {
+		return err
 	}
 	fx, err := readFixture(o.fixturePath)
 	if err != nil {
@@ -123,10 +153,19 @@ func runLoad(ctx context.Context, args []string, out io.Writer) error {
 	if o.baseURL != "" {
 		fx.BaseURL = strings.TrimRight(o.baseURL, "/")
 	}
-	if err := checkLocal(fx.BaseURL); err != nil {
+	rep, err := measure(ctx, o, fx)
+	if err != nil {
 		return err
 	}
+	return rep.write(out, o.jsonOut)
+}
 
+// measure runs the scenario of o against the server of fx: first the
+// warm-up, if any, then the measured run.
+func measure(ctx context.Context, o loadOptions, fx fixture) (*report, error) {
+	if err := checkLocal(fx.BaseURL); err != nil {
+		return nil, err
+	}
 	client := &http.Client{
 		Timeout: o.timeout,
 		Transport: &http.Transport{
@@ -139,12 +178,19 @@ func runLoad(ctx context.Context, args []string, out io.Writer) error {
 	}
 	sc, err := newScenario(ctx, o, fx, client)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if o.warmup > 0 {
+		warm := o
+		warm.duration, warm.pid = o.warmup, 0
+		if _, err := run(ctx, sc, warm); err != nil {
+			return nil, fmt.Errorf("warm-up: %w", err)
+		}
 	}
 	rep, err := run(ctx, sc, o)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rep.Scenario = o.scenario
-	return rep.write(out, o.jsonOut)
+	return rep, nil
 }

@@ -190,6 +190,15 @@ func processMemoryMiB(pid int) (rss, peak float64, err error) {
 	return rss, peak, nil
 }
 
+// writeLine prints the report's main figures on one line.
+func (r *report) writeLine(w io.Writer) {
+	fmt.Fprintf(w, "%-10s c=%-3d %7.0f req/s %6.0f per CPU-s  p50 %6.2f  p99 %7.2f  max %7.2f ms  RSS %5.1f MiB (peak %5.1f)  non-2xx %d  errors %d\n",
+		r.Scenario, r.Connections, r.RPS, r.PerCPUSec, r.P50Ms, r.P99Ms, r.MaxMs, r.ServerRSSMiB, r.ServerPeakMiB, r.Non2xx, r.Errors)
+	if r.FirstError != "" {
+		fmt.Fprintf(w, "           first error: %s\n", r.FirstError)
+	}
+}
+
 func (r *report) write(w io.Writer, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -46,7 +47,7 @@ func newScenario(ctx context.Context, o loadOptions, fx fixture, client *http.Cl
 		return &tokenScenario{fx: fx, client: client, creds: []credential{{fx.ClientID, fx.ClientSecret}}}, nil
 	case "token-cold":
 		if o.clients == "" {
-			return nil, fmt.Errorf("token-cold needs -clients FILE from 'portcullis-load seed -clients N'; for a single client, run the token scenario against a server started with --client-secret-cache-ttl 0")
+			return nil, fmt.Errorf("token-cold needs -clients FILE from 'portcullis-load seed -clients N', and a server started with --client-secret-cache-ttl 0 unless FILE has more clients than the run sends requests")
 		}
 		creds, err := readCredentials(o.clients)
 		if err != nil {
@@ -59,7 +60,7 @@ func newScenario(ctx context.Context, o loadOptions, fx fixture, client *http.Cl
 			return nil, fmt.Errorf("get the access token the workers share: %w", err)
 		}
 		if o.scenario == "user-token" {
-			return &userTokenScenario{fx: fx, client: client, tokens: src}, nil
+			return &userTokenScenario{fx: fx, client: client, tokens: src, seededUsers: o.seededUsers}, nil
 		}
 		return &runScenario{userTokenScenario{fx: fx, client: client, tokens: src}}, nil
 	}
@@ -169,11 +170,21 @@ func (a *accessTokenSource) get(ctx context.Context) (string, error) {
 	return a.token, nil
 }
 
-// userTokenScenario calls GetTokenForUser with the shared access token.
+// userTokenScenario calls GetTokenForUser with the shared access token,
+// for the fixture's user or, with seededUsers > 0, for a random one of the
+// first seededUsers users that 'portcullis-load seed -users' added.
 type userTokenScenario struct {
-	fx     fixture
-	client *http.Client
-	tokens *accessTokenSource
+	fx          fixture
+	client      *http.Client
+	tokens      *accessTokenSource
+	seededUsers int
+}
+
+func (s *userTokenScenario) user() string {
+	if s.seededUsers > 0 {
+		return seededUserName(1 + rand.IntN(s.seededUsers))
+	}
+	return s.fx.User
 }
 
 func (s *userTokenScenario) mint(ctx context.Context) (icbt string, status int, err error) {
@@ -181,7 +192,7 @@ func (s *userTokenScenario) mint(ctx context.Context) (icbt string, status int, 
 	if err != nil {
 		return "", 0, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.fx.BaseURL+"/security/GetTokenForUser?user="+url.QueryEscape(s.fx.User), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.fx.BaseURL+"/security/GetTokenForUser?user="+url.QueryEscape(s.user()), nil)
 	if err != nil {
 		return "", 0, err
 	}

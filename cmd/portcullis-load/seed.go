@@ -21,7 +21,7 @@ func runSeed(ctx context.Context, args []string, out io.Writer) error {
 	dbURL := fs.String("database-url", os.Getenv("PORTCULLIS_DATABASE_URL"), "postgres:// URL; empty uses the SQLite database in -data-dir (PORTCULLIS_DATABASE_URL)")
 	dataDir := fs.String("data-dir", envOr("PORTCULLIS_DATA_DIR", "./data"), "data directory of the server (PORTCULLIS_DATA_DIR)")
 	secretKey := fs.String("secret-key", os.Getenv("PORTCULLIS_SECRET_KEY"), "the server's secret key, when it is not kept in the data directory (PORTCULLIS_SECRET_KEY)")
-	users := fs.Int("users", 0, "ordinary users to add, named load-user-NNNNNNN@load.test")
+	users := fs.Int("users", 0, "ordinary users to add, named "+seededUserName(1)+" and up")
 	clients := fs.Int("clients", 0, "confidential clients to add, each with Run permission on -application-id")
 	appID := fs.String("application-id", "demo", "OAuth Client app the new clients may use")
 	clientsFile := fs.String("clients-file", "load-clients.txt", "where to write the new clients' client_id:client_secret lines (mode 0600)")
@@ -67,7 +67,7 @@ func runSeed(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		n, err := store.CreateUsersBulk(ctx, "load-user", "load.test", *users, hash)
+		n, err := store.CreateUsersBulk(ctx, seededUserPrefix, seededUserSuffix, *users, hash)
 		if err != nil {
 			return err
 		}
@@ -102,6 +102,17 @@ func runSeed(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "added %d clients; credentials in %s\n", *clients, *clientsFile)
 	}
 	return nil
+}
+
+// The seeded users are named load-user-0000001@load.test and up, the
+// names models.CreateUsersBulk gives them.
+const (
+	seededUserPrefix = "load-user"
+	seededUserSuffix = "load.test"
+)
+
+func seededUserName(n int) string {
+	return fmt.Sprintf("%s-%07d@%s", seededUserPrefix, n, seededUserSuffix)
 }
 
 func envOr(name, def string) string {
