@@ -41,6 +41,10 @@ var (
 	ErrUserDisabled      = errors.New("user is disabled")
 	ErrCodeResendTooSoon = errors.New("a code was sent less than 30 seconds ago")
 	ErrCodeSendLimit     = errors.New("this MFA session has sent the maximum number of codes")
+	// ErrNoAuthProfile is the error for an app without an authentication
+	// profile. /run fails closed for it: a profile with no challenges is
+	// the explicit way to launch an app without MFA.
+	ErrNoAuthProfile = errors.New("app has no authentication profile")
 )
 
 // MFAState is one MFA session with what the challenge page needs.
@@ -91,7 +95,8 @@ type MFAStart struct {
 //
 // Errors: ErrNotFound, ErrTokenExpired and ErrTokenUsed for a bad token;
 // ErrUserDisabled and ErrUserLocked for the user; ErrForbidden when the
-// user may not run the app.
+// user may not run the app; ErrNoAuthProfile when the app has no
+// authentication profile.
 func (s *Store) StartMFASession(ctx context.Context, in MFAStart) (string, *MFAState, error) {
 	token, err := newMFASessionToken()
 	if err != nil {
@@ -125,6 +130,9 @@ func (s *Store) StartMFASession(ctx context.Context, in MFAStart) (string, *MFAS
 		profile, err := tx.profileOf(ctx, in.App)
 		if err != nil {
 			return err
+		}
+		if profile == nil {
+			return ErrNoAuthProfile
 		}
 		passedThrough, passedThroughAt, err := tx.passedThrough(ctx, user.ID, in.App.ID, profile, now)
 		if err != nil {
@@ -171,9 +179,9 @@ func (s *Store) checkUserMayAnswer(u *User) error {
 
 // MFAStateByToken loads the MFA session of the token with its user, app
 // and current challenge. The state is returned with ErrMFAExpired,
-// ErrMFAFailed, ErrMFAFinished, ErrUserDisabled and ErrUserLocked too, so
-// the caller can use the session's failure URL; it is nil only with
-// ErrNotFound or a database error. A session whose user became disabled
+// ErrMFAFailed, ErrMFAFinished, ErrUserDisabled, ErrUserLocked and
+// ErrNoAuthProfile too, so the caller can use the session's failure URL.
+// It is nil only with ErrNotFound or a database error. A session whose user became disabled
 // or locked is marked failed.
 func (s *Store) MFAStateByToken(ctx context.Context, token string) (*MFAState, error) {
 	if token == "" || len(token) > maxUserTokenLength {
@@ -228,6 +236,11 @@ func (s *Store) MFAStateByToken(ctx context.Context, token string) (*MFAState, e
 	}
 	if !app.Enabled {
 		return st, ErrMFAExpired
+	}
+	// A profile removed from the app mid-session leaves no challenges,
+	// which must not count as all of them passed.
+	if profile == nil {
+		return st, ErrNoAuthProfile
 	}
 	st.TriesLeft, err = s.triesLeft(ctx, &sess)
 	if err != nil {

@@ -155,14 +155,14 @@ func TestMFAPassThroughIsPerAppAndChallenge(t *testing.T) {
 			t.Errorf("done %v, session mechanisms %q, want only the security question", st.Done(), st.Session.AMR)
 		}
 
-		other := mfatest.NewApp(t, s, mfatest.Options{})
-		if _, err := s.SetAppAuthProfile(context.Background(), other.ID, f.Profile.ID); err != nil {
+		other, err := s.SetAppAuthProfile(context.Background(), mfatest.NewApp(t, s, mfatest.Options{}).ID, f.Profile.ID)
+		if err != nil {
 			t.Fatal(err)
 		}
 		if err := s.SetAppPermission(context.Background(), other.ID, models.PermissionInput{PrincipalType: models.PrincipalUser, PrincipalID: f.User.ID, Run: true}); err != nil {
 			t.Fatal(err)
 		}
-		_, st, err := s.StartMFASession(mfaCtx, models.MFAStart{Token: f.MintToken(t), App: other})
+		_, st, err = s.StartMFASession(mfaCtx, models.MFAStart{Token: f.MintToken(t), App: other})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -456,7 +456,7 @@ func TestStartMFASessionChecks(t *testing.T) {
 			}
 		})
 		t.Run("run permission through a role", func(t *testing.T) {
-			other := mfatest.NewApp(t, s, mfatest.Options{})
+			other := mfatest.NewApp(t, s, mfatest.Options{Challenges: [][]string{}})
 			if err := s.SetAppPermission(mfaCtx, other.ID, models.PermissionInput{PrincipalType: models.PrincipalRole, PrincipalID: models.RoleEverybody, Run: true}); err != nil {
 				t.Fatal(err)
 			}
@@ -511,15 +511,47 @@ func TestMFAWithoutEnrollmentOffersNothing(t *testing.T) {
 	})
 }
 
-func TestMFANoProfileIsDoneAtOnce(t *testing.T) {
+func TestMFANoProfileFailsClosed(t *testing.T) {
 	modeltest.Each(t, func(t *testing.T, s *models.Store) {
 		f := mfatest.New(t, s, mfatest.Options{})
-		token, st := startMFA(t, f)
-		if !st.Done() {
-			t.Fatal("an app without a profile has challenges")
+		token := f.MintToken(t)
+		if _, _, err := s.StartMFASession(mfaCtx, models.MFAStart{Token: token, App: f.App}); !errors.Is(err, models.ErrNoAuthProfile) {
+			t.Fatalf("app without a profile: got %v, want ErrNoAuthProfile", err)
 		}
-		if _, err := s.FinishMFASession(mfaCtx, token); err != nil {
+
+		empty := mfatest.NewApp(t, s, mfatest.Options{Challenges: [][]string{}})
+		if err := s.SetAppPermission(mfaCtx, empty.ID, models.PermissionInput{PrincipalType: models.PrincipalUser, PrincipalID: f.User.ID, Run: true}); err != nil {
 			t.Fatal(err)
+		}
+		session, st, err := s.StartMFASession(mfaCtx, models.MFAStart{Token: token, App: empty})
+		if err != nil {
+			t.Fatalf("the rejected start spent the token, or a profile without challenges failed: %v", err)
+		}
+		if !st.Done() {
+			t.Fatal("a profile without challenges has challenges")
+		}
+		if _, err := s.FinishMFASession(mfaCtx, session); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestMFAProfileRemovedMidSession(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, s *models.Store) {
+		f := mfatest.New(t, s, mfatest.Options{Challenges: [][]string{{models.MechOATH}}})
+		token, _ := startMFA(t, f)
+		if _, err := s.SetAppAuthProfile(mfaCtx, f.App.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.MFAStateByToken(mfaCtx, token)
+		if !errors.Is(err, models.ErrNoAuthProfile) {
+			t.Fatalf("got %v, want ErrNoAuthProfile", err)
+		}
+		if st == nil {
+			t.Fatal("no state returned with ErrNoAuthProfile")
+		}
+		if _, err := s.FinishMFASession(mfaCtx, token); !errors.Is(err, models.ErrNoAuthProfile) {
+			t.Fatalf("finish: got %v, want ErrNoAuthProfile", err)
 		}
 	})
 }

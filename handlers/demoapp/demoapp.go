@@ -155,9 +155,11 @@ func formatClaims(claims jwt.MapClaims) []views.Claim {
 
 // failureDescriptions explains the error codes /run adds to a failure URL.
 var failureDescriptions = map[string]string{
-	"mfa_failed": "A challenge was answered wrongly too often, or the account cannot sign in.",
-	"expired":    "The sign-in link or the MFA session expired, or the link was already used.",
-	"locked":     "The account is locked for a while after too many wrong answers.",
+	"mfa_failed":   "A challenge was answered wrongly too often, or the account cannot sign in.",
+	"expired":      "The sign-in link or the MFA session expired, or the link was already used.",
+	"locked":       "The account is locked for a while after too many wrong answers.",
+	"no_policy":    "The app has no authentication policy. An administrator must choose an authentication profile on its Policy page.",
+	"not_enrolled": "The account has none of the methods a challenge of the app asks for. Set one up at /my.",
 }
 
 // showFailed shows the error code of a failed sign-in. Only known codes

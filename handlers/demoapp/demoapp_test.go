@@ -122,3 +122,15 @@ func TestDemoAppTamperedLeavesJTIUnused(t *testing.T) {
 		}
 	})
 }
+
+func TestDemoFailedKnowsRunErrorCodes(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, s *models.Store) {
+		app, _ := newDemo(t, s)
+		for _, code := range []string{"mfa_failed", "expired", "locked", "no_policy", "not_enrolled"} {
+			got := open(t, app, httptest.NewRequest(http.MethodGet, demoapp.FailedPath+"?error="+code, nil)).testID("demo-error-code")
+			if got != code {
+				t.Errorf("error=%s shown as %q", code, got)
+			}
+		}
+	})
+}

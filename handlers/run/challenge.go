@@ -37,7 +37,7 @@ func (h *handler) showChallenge(c *fiber.Ctx) error {
 		return h.launch(c, ms, st)
 	}
 	if len(st.Options) == 0 {
-		return h.renderNotEnrolled(c, st)
+		return h.renderNotEnrolled(c, ms, st)
 	}
 
 	// The page renders from the state loaded above unless sending a code
@@ -215,7 +215,7 @@ func (h *handler) renderChallenge(c *fiber.Ctx, ms *mfaSession, extra challengeP
 		return h.launch(c, ms, st)
 	}
 	if len(st.Options) == 0 {
-		return h.renderNotEnrolled(c, st)
+		return h.renderNotEnrolled(c, ms, st)
 	}
 
 	p := ChallengePageFor(ChallengeInput{
@@ -284,13 +284,30 @@ func ChallengePageFor(in ChallengeInput) views.ChallengePage {
 	return p
 }
 
-func (h *handler) renderNotEnrolled(c *fiber.Ctx, st *models.MFAState) error {
-	p := views.NotEnrolledPage{AppName: st.App.Name, StepNumber: st.Step + 1, StepCount: len(st.Challenges)}
+// renderNotEnrolled ends a flow whose current challenge allows no
+// mechanism the user is enrolled in. With a failure URL the session fails
+// and the browser goes there with error=not_enrolled. Otherwise a page
+// names the allowed mechanisms and links to the user portal.
+func (h *handler) renderNotEnrolled(c *fiber.Ctx, ms *mfaSession, st *models.MFAState) error {
+	ctx := c.UserContext()
+	h.logger(c).InfoContext(ctx, "mfa challenge has no mechanism the user is enrolled in",
+		"user_id", st.User.ID, "app_key", st.App.AppKey, "step", st.Step+1)
+
+	if st.Session.FailureURL != "" {
+		if err := h.store.FailMFASession(ctx, ms.token); err != nil {
+			return err
+		}
+		h.audit(c, st, "mfa.fail", models.OutcomeFailure)
+		if err := ms.web.Destroy(); err != nil {
+			return err
+		}
+		return redirectFailure(c, st.Session.FailureURL, errorNotEnrolled)
+	}
+
+	p := views.NotEnrolledPage{AppName: st.App.Name, StepNumber: st.Step + 1, StepCount: len(st.Challenges), EnrollURL: "/my"}
 	for _, m := range st.Challenges[st.Step] {
 		p.Allowed = append(p.Allowed, models.MechanismLabels[m])
 	}
-	h.logger(c).InfoContext(c.UserContext(), "mfa challenge has no mechanism the user is enrolled in",
-		"user_id", st.User.ID, "app_key", st.App.AppKey, "step", st.Step+1)
 	return render(c, fiber.StatusForbidden, views.NotEnrolled(p))
 }
 

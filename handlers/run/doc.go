@@ -20,6 +20,9 @@
 // When every challenge has passed, the app launches with a signed
 // assertion (see docs/launch-assertion.md). On failure the browser goes to
 // the failureRedirectUrl captured when /run started, if
-// models.ValidateRedirect allowed it, with error=mfa_failed, expired or
-// locked; otherwise it gets a failure page.
+// models.ValidateRedirect allowed it, with error=mfa_failed, expired,
+// locked, no_policy or not_enrolled. Otherwise it gets a failure page.
+//
+// An app without an authentication profile never launches: /run fails
+// closed with no_policy. A profile with no challenges launches at once.
 package run

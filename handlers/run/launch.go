@@ -23,6 +23,12 @@ const (
 	errorMFAFailed = "mfa_failed"
 	errorExpired   = "expired"
 	errorLocked    = "locked"
+	// errorNoPolicy: the app has no authentication profile, so it cannot
+	// launch until an administrator chooses one.
+	errorNoPolicy = "no_policy"
+	// errorNotEnrolled: the user has none of the mechanisms a challenge
+	// allows.
+	errorNotEnrolled = "not_enrolled"
 )
 
 // Messages of the failure pages shown when there is no failure URL.
@@ -99,6 +105,8 @@ func (h *handler) fail(c *fiber.Ctx, ms *mfaSession, st *models.MFAState, err er
 		msg = msgUserBlocked
 	case errors.Is(err, models.ErrMFAFinished):
 		code, status, msg = errorExpired, fiber.StatusGone, msgFinished
+	case errors.Is(err, models.ErrNoAuthProfile):
+		code, msg = errorNoPolicy, msgNoPolicy
 	case errors.Is(err, models.ErrMFAFailed):
 	default:
 		return err

@@ -107,14 +107,57 @@ func TestRunFormPostLaunch(t *testing.T) {
 	})
 }
 
-func TestRunNoProfileLaunchesAtOnce(t *testing.T) {
+func TestRunNoProfileFailsClosed(t *testing.T) {
 	modeltest.Each(t, func(t *testing.T, s *models.Store) {
 		e := newEnv(t, s, mfatest.Options{}, nil)
+		token := e.f.MintToken(t)
+		resp := e.browser(t).get("/run?appkey="+e.f.App.AppKey, "Authorization", "Bearer "+token)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("status %d, want 403: %s", resp.StatusCode, resp.body)
+		}
+		if got := resp.testID("error-message"); !strings.Contains(got, "no authentication policy") || !strings.Contains(got, "Policy page") {
+			t.Errorf("message %q does not say the app needs a policy on its Policy page", got)
+		}
+		if strings.Contains(resp.Header.Get("Location"), "assertion=") {
+			t.Fatal("an app without a profile launched")
+		}
+
+		t.Run("failure URL gets no_policy", func(t *testing.T) {
+			resp := e.browser(t).get("/run?appkey="+e.f.App.AppKey+"&failureRedirectUrl=%2Ffailed", "Authorization", "Bearer "+e.f.MintToken(t))
+			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/failed?error=no_policy" {
+				t.Fatalf("status %d location %q, want /failed?error=no_policy", resp.StatusCode, resp.Header.Get("Location"))
+			}
+		})
+
+		t.Run("profile without challenges launches at once", func(t *testing.T) {
+			empty, err := s.CreateAuthProfile(ctx, models.AuthProfileInput{Name: "No challenges"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.SetAppAuthProfile(ctx, e.f.App.ID, empty.ID); err != nil {
+				t.Fatal(err)
+			}
+			// The token rejected above was not used up.
+			resp := e.browser(t).get("/run?appkey="+e.f.App.AppKey, "Authorization", "Bearer "+token)
+			claims := assertionOf(t, e, resp)
+			if amr, _ := claims["amr"].([]any); len(amr) != 0 {
+				t.Errorf("amr %v, want empty", amr)
+			}
+		})
+	})
+}
+
+func TestRunProfileRemovedMidSession(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s, totpOnly, nil)
 		b := e.browser(t)
-		resp := b.get("/run?appkey="+e.f.App.AppKey, "Authorization", "Bearer "+e.f.MintToken(t))
-		claims := assertionOf(t, e, resp)
-		if amr, _ := claims["amr"].([]any); len(amr) != 0 {
-			t.Errorf("amr %v, want empty", amr)
+		page := b.start("&failureRedirectUrl=%2Ffailed")
+		if _, err := s.SetAppAuthProfile(ctx, e.f.App.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		resp := b.answer(page, e.f.TOTPCode(t))
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/failed?error=no_policy" {
+			t.Fatalf("status %d location %q, want /failed?error=no_policy", resp.StatusCode, resp.Header.Get("Location"))
 		}
 	})
 }
@@ -622,6 +665,28 @@ func TestRunNotEnrolledPage(t *testing.T) {
 		}
 		if !strings.Contains(page.body, models.MechanismLabels[models.MechOATH]) {
 			t.Error("the page does not name the allowed mechanisms")
+		}
+		if href, _ := page.doc.Find(`[data-testid="mfa-enroll-link"]`).Attr("href"); href != "/my" {
+			t.Errorf("enroll link %q, want /my", href)
+		}
+	})
+}
+
+func TestRunNotEnrolledGoesToFailureURL(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s, mfatest.Options{Challenges: [][]string{{models.MechOATH, models.MechSMS}}, Enroll: []string{models.MechEmail}}, nil)
+		b := e.browser(t)
+		resp := b.get("/run?appkey="+e.f.App.AppKey+"&failureRedirectUrl=%2Ffailed", "Authorization", "Bearer "+e.f.MintToken(t))
+		page := b.get(resp.Header.Get("Location"))
+		if page.StatusCode != http.StatusSeeOther || page.Header.Get("Location") != "/failed?error=not_enrolled" {
+			t.Fatalf("status %d location %q, want /failed?error=not_enrolled", page.StatusCode, page.Header.Get("Location"))
+		}
+		if again := b.get("/run/challenge"); again.StatusCode != http.StatusUnauthorized {
+			t.Errorf("challenge page after the failure redirect: status %d, want 401", again.StatusCode)
+		}
+		events, err := s.ListAudit(ctx, models.AuditQuery{Action: "mfa.fail"})
+		if err != nil || events.Total != 1 {
+			t.Errorf("mfa.fail audit events: %d, err %v, want 1", events.Total, err)
 		}
 	})
 }

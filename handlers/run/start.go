@@ -23,6 +23,7 @@ const (
 	msgBadForm     = "The form data of the request is malformed. Post the icbt field as application/x-www-form-urlencoded or multipart/form-data."
 	msgUserLocked  = "Your account is locked for a while after too many wrong answers. Try again later or ask your administrator."
 	msgUserBlocked = "Your account cannot sign in. Ask your administrator for help."
+	msgNoPolicy    = "This app has no authentication policy, so it cannot be opened. An administrator must choose an authentication profile on the app's Policy page."
 )
 
 // postValue returns a field of a urlencoded POST body. Unlike
@@ -171,8 +172,9 @@ func badToken(c *fiber.Ctx, cause error) error {
 	return middleware.NewHTTPError(fiber.StatusUnauthorized, msgBadToken, cause)
 }
 
-// startFailed maps the errors of StartMFASession. An expired or used token
-// or a locked user goes to the failure URL when there is one.
+// startFailed maps the errors of StartMFASession. An expired or used
+// token, a locked or disabled user and an app without an authentication
+// profile go to the failure URL when there is one.
 func (h *handler) startFailed(c *fiber.Ctx, app *models.App, failureURL string, err error) error {
 	log := h.logger(c).With("app_key", app.AppKey)
 	switch {
@@ -197,6 +199,12 @@ func (h *handler) startFailed(c *fiber.Ctx, app *models.App, failureURL string, 
 			return redirectFailure(c, failureURL, errorMFAFailed)
 		}
 		return middleware.NewHTTPError(fiber.StatusForbidden, msgUserBlocked, err)
+	case errors.Is(err, models.ErrNoAuthProfile):
+		log.WarnContext(c.UserContext(), "mfa start rejected: the app has no authentication profile")
+		if failureURL != "" {
+			return redirectFailure(c, failureURL, errorNoPolicy)
+		}
+		return middleware.NewHTTPError(fiber.StatusForbidden, msgNoPolicy, err)
 	case errors.Is(err, models.ErrForbidden):
 		log.InfoContext(c.UserContext(), "mfa start rejected: user may not run the app")
 		return middleware.NewHTTPError(fiber.StatusForbidden, msgNotAllowed, err)
