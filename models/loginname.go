@@ -46,7 +46,8 @@ func foldCherokeeToUpper(r rune) rune {
 // most 255 bytes long, both as entered and after NormalizeLoginName. It must
 // contain exactly one "@" with text on both sides. White space, control
 // characters and invisible formatting characters such as U+200B or
-// bidirectional overrides are rejected.
+// bidirectional overrides are rejected, and so are look-alike characters
+// (see checkLoginNameLookAlikes).
 func ValidateLoginName(s string) error {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -86,5 +87,38 @@ func ValidateLoginName(s string) error {
 	if suffix == "" {
 		return fmt.Errorf("login name %q has nothing after the @", s)
 	}
-	return nil
+	return checkLoginNameLookAlikes(s)
+}
+
+// loginNameMarkup lists the ASCII characters a login name may not contain,
+// because they delimit markup, quoted strings and escapes where login
+// names are shown or logged.
+const loginNameMarkup = `<>"'\`
+
+// checkLoginNameLookAlikes rejects characters that imitate other
+// characters or markup. These are the ASCII characters in loginNameMarkup
+// and the Unicode Halfwidth and Fullwidth Forms block (U+FF00 to U+FFEF,
+// where "Ａ" imitates "A"). They also include every other character that
+// Unicode NFKC normalisation replaces, such as ligatures and superscripts.
+// The NFKC check runs on the NFC form, which is the form the store keeps,
+// so decomposed accents and the Kelvin sign (NFC turns it into K) pass.
+func checkLoginNameLookAlikes(s string) error {
+	for _, r := range s {
+		if strings.ContainsRune(loginNameMarkup, r) {
+			return fmt.Errorf("login name contains %q, which is not allowed. Login names cannot contain < > \" ' or \\", r)
+		}
+		if r >= 0xFF00 && r <= 0xFFEF {
+			return fmt.Errorf("login name contains the halfwidth or fullwidth character %q (%U). Type %q instead", r, r, norm.NFKC.String(string(r)))
+		}
+	}
+	nfc := norm.NFC.String(s)
+	if norm.NFKC.String(nfc) == nfc {
+		return nil
+	}
+	for _, r := range nfc {
+		if plain := norm.NFKC.String(string(r)); plain != string(r) {
+			return fmt.Errorf("login name contains the compatibility character %q (%U). Type %q instead", r, r, plain)
+		}
+	}
+	return errors.New("login name changes under Unicode NFKC normalisation. Type it without compatibility characters")
 }

@@ -106,6 +106,19 @@ func TestValidateLoginName(t *testing.T) {
 		{name: "DEL", in: "user\x7f01@example.com", wantErr: "control character"},
 		{name: "zero-width space", in: "user\u200B01@example.com", wantErr: "invisible formatting"},
 		{name: "right-to-left override", in: "user\u202E01@example.com", wantErr: "invisible formatting"},
+		{name: "decomposed accent", in: "jose\u0301@example.com", wantErr: ""},
+		{name: "fullwidth letter", in: "\uFF21dmin@portcullis.local", wantErr: "fullwidth character 'Ａ' (U+FF21)"},
+		{name: "fullwidth digit", in: "user\uFF10\uFF11@example.com", wantErr: "fullwidth character"},
+		{name: "halfwidth katakana", in: "\uFF71@example.com", wantErr: "fullwidth character"},
+		{name: "script tag", in: "<script>@example.com", wantErr: "contains '<', which is not allowed"},
+		{name: "greater-than sign", in: "a>b@example.com", wantErr: "contains '>'"},
+		{name: "double quote", in: "a\"b@example.com", wantErr: "contains '\"'"},
+		{name: "apostrophe", in: "o'brien@example.com", wantErr: "contains '\\''"},
+		{name: "backslash", in: "domain\\user@example.com", wantErr: "contains '\\\\'"},
+		{name: "ligature", in: "\uFB01le@example.com", wantErr: "compatibility character"},
+		{name: "superscript digit", in: "user\u00B2@example.com", wantErr: "compatibility character"},
+		// NFC already replaces the Kelvin sign with K, the form stored.
+		{name: "Kelvin sign", in: "\u212Aate@example.com", wantErr: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
