@@ -308,3 +308,14 @@ func TestAPIAppsRolesProfiles(t *testing.T) {
 		t.Errorf("longer path allowed: %s", r.body)
 	}
 }
+
+func TestAPIUnauthorizedHasChallenge(t *testing.T) {
+	e := newEnv(t)
+	r := e.client().get("/api/admin/users")
+	if r.status != http.StatusUnauthorized {
+		t.Fatalf("status %d, want 401", r.status)
+	}
+	if got := r.header.Get("WWW-Authenticate"); got != `Bearer realm="portcullis"` {
+		t.Errorf("WWW-Authenticate %q", got)
+	}
+}

@@ -109,6 +109,10 @@ func popFlash(c *fiber.Ctx) string {
 	return msg
 }
 
+// apiChallenge is the WWW-Authenticate value of the admin API's 401
+// responses to requests without credentials.
+const apiChallenge = `Bearer realm="portcullis"`
+
 // errNotSignedIn marks a request without a complete sign-in.
 var errNotSignedIn = errors.New("not signed in")
 
@@ -156,6 +160,8 @@ func (p *portal) requireSignIn(c *fiber.Ctx) error {
 			}
 		}
 		if isAPI(c) {
+			// RFC 6750 section 3: a 401 names the scheme that would work.
+			c.Set(fiber.HeaderWWWAuthenticate, apiChallenge)
 			return middleware.NewHTTPError(fiber.StatusUnauthorized, "Sign in to the admin portal or send a bearer token.", err)
 		}
 		if isSafeMethod(c.Method()) {
