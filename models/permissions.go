@@ -16,8 +16,10 @@ type PermissionInput struct {
 	Run           bool
 }
 
-// SetAppPermission adds or replaces the principal's rights on the app.
-// All three rights are written, so unticking one saves it as false.
+// SetAppPermission adds or replaces the principal's rights on the app,
+// without checking anyone's rights. All three rights are written, so
+// unticking one saves it as false. The portal and the admin API use
+// SetAppPermissionAs.
 func (s *Store) SetAppPermission(ctx context.Context, appID string, in PermissionInput) error {
 	if _, err := s.AppByID(ctx, appID); err != nil {
 		return err
@@ -34,6 +36,18 @@ func (s *Store) SetAppPermission(ctx context.Context, appID string, in Permissio
 		CanRun:        in.Run,
 	}
 	return s.conn(ctx).Save(&perm).Error
+}
+
+// SetAppPermissionAs sets a permission entry on behalf of actor. Giving
+// the Grant right on an app needs Application Management, the right to
+// change the permissions of every app. A nil actor is the server itself.
+func (s *Store) SetAppPermissionAs(ctx context.Context, actor *User, appID string, in PermissionInput) error {
+	if in.Grant {
+		if err := s.authorizeGrant(ctx, actor, []string{RightApplicationManagement}); err != nil {
+			return err
+		}
+	}
+	return s.SetAppPermission(ctx, appID, in)
 }
 
 // RemoveAppPermission removes the principal's entry from the app.

@@ -35,7 +35,8 @@ func validateRole(in *RoleInput) ValidationErrors {
 	return verrs
 }
 
-// CreateRole validates and stores a new role.
+// CreateRole validates and stores a new role without checking anyone's
+// rights. The portal and the admin API use CreateRoleAs.
 func (s *Store) CreateRole(ctx context.Context, in RoleInput) (*Role, error) {
 	if err := validateRole(&in).Err(); err != nil {
 		return nil, err
@@ -59,6 +60,15 @@ func (s *Store) CreateRole(ctx context.Context, in RoleInput) (*Role, error) {
 	return role, nil
 }
 
+// CreateRoleAs creates a role on behalf of actor, which may grant only
+// rights it holds. A nil actor is the server itself.
+func (s *Store) CreateRoleAs(ctx context.Context, actor *User, in RoleInput) (*Role, error) {
+	if err := s.authorizeGrant(ctx, actor, in.Rights); err != nil {
+		return nil, err
+	}
+	return s.CreateRole(ctx, in)
+}
+
 // RoleByID returns the role, or ErrNotFound.
 func (s *Store) RoleByID(ctx context.Context, id string) (*Role, error) {
 	if !validRoleID(id) {
@@ -78,8 +88,9 @@ func (s *Store) ListRoles(ctx context.Context) ([]Role, error) {
 	return roles, err
 }
 
-// UpdateRole saves a role's name, description and rights. System
-// Administrator keeps its name and every right; Everybody keeps its name.
+// UpdateRole saves a role's name, description and rights without checking
+// anyone's rights. System Administrator keeps its name and every right;
+// Everybody keeps its name. The portal and the admin API use UpdateRoleAs.
 func (s *Store) UpdateRole(ctx context.Context, id string, in RoleInput) (*Role, error) {
 	role, err := s.RoleByID(ctx, id)
 	if err != nil {
@@ -112,11 +123,32 @@ func (s *Store) UpdateRole(ctx context.Context, id string, in RoleInput) (*Role,
 	return s.RoleByID(ctx, id)
 }
 
+// UpdateRoleAs saves a role on behalf of actor, which must hold every
+// right that membership of the role confers now and every right it is
+// given. A nil actor is the server itself.
+func (s *Store) UpdateRoleAs(ctx context.Context, actor *User, id string, in RoleInput) (*Role, error) {
+	role, err := s.RoleByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorizeRoleChange(ctx, actor, role, "change"); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeGrant(ctx, actor, in.Rights); err != nil {
+		return nil, err
+	}
+	return s.UpdateRole(ctx, id, in)
+}
+
 // ErrBuiltInRole is returned for changes built-in roles do not allow.
 var ErrBuiltInRole = errors.New("built-in roles cannot be deleted")
 
 // DeleteRole deletes a role that is not built in, with its memberships and
-// app permissions.
+// app permissions, without checking anyone's rights. Deleting a role
+// nested in System Administrator is rejected when it would leave System
+// Administrator without a member who can sign in. Call it inside a
+// transaction, which that rejection rolls back. The portal and the admin API
+// use DeleteRoleAs.
 func (s *Store) DeleteRole(ctx context.Context, id string) error {
 	role, err := s.RoleByID(ctx, id)
 	if err != nil {
@@ -132,21 +164,49 @@ func (s *Store) DeleteRole(ctx context.Context, id string) error {
 	if err := db.Where("principal_type = ? AND principal_id = ?", PrincipalRole, id).Delete(&AppPermission{}).Error; err != nil {
 		return err
 	}
-	return db.Where("id = ?", id).Delete(&Role{}).Error
+	if err := db.Where("id = ?", id).Delete(&Role{}).Error; err != nil {
+		return err
+	}
+	return s.checkAdminSeats(ctx)
+}
+
+// DeleteRoleAs deletes a role on behalf of actor, which must hold every
+// right that membership of the role confers. A nil actor is the server
+// itself. Call it inside a transaction, as DeleteRole.
+func (s *Store) DeleteRoleAs(ctx context.Context, actor *User, id string) error {
+	role, err := s.RoleByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if role.BuiltIn {
+		return ErrBuiltInRole
+	}
+	if err := s.authorizeRoleChange(ctx, actor, role, "delete"); err != nil {
+		return err
+	}
+	return s.DeleteRole(ctx, id)
 }
 
 // ErrSysAdminMembership is returned when someone who is not a System
-// Administrator tries to change that role's membership.
-var ErrSysAdminMembership = errors.New("only members of System Administrator may change its membership")
+// Administrator tries to change the membership of that role or of a role
+// nested in it.
+var ErrSysAdminMembership error = &DeniedError{Reason: "Only members of System Administrator may change its membership."}
 
 // checkMembershipChange enforces that only System Administrators change
-// System Administrator's membership. Everybody's membership is implicit.
-func (s *Store) checkMembershipChange(ctx context.Context, actor *User, roleID string) error {
-	if roleID == RoleEverybody {
+// the membership of System Administrator and of the roles nested in it,
+// whose members are System Administrators too, and that other actors hold
+// every right that membership of the role confers. Everybody's membership
+// is implicit.
+func (s *Store) checkMembershipChange(ctx context.Context, actor *User, role *Role) error {
+	if role.ID == RoleEverybody {
 		return ValidationErrors{{Field: "member", Message: "Everybody contains every user who is not a service user; its membership cannot be edited"}}
 	}
-	if roleID != RoleSysAdmin {
-		return nil
+	_, inSysAdmin, err := s.roleGrants(ctx, role.ID)
+	if err != nil {
+		return err
+	}
+	if !inSysAdmin {
+		return s.authorizeRoleChange(ctx, actor, role, "change the members of")
 	}
 	if actor == nil {
 		return ErrSysAdminMembership
@@ -163,12 +223,15 @@ func (s *Store) checkMembershipChange(ctx context.Context, actor *User, roleID s
 
 // AddRoleMember adds a user or role to a role on behalf of actor (nil for
 // the system itself, which may not touch System Administrator). Adding a
-// role that already contains this role is rejected, so nesting has no cycles.
+// role that already contains this role is rejected, so nesting has no
+// cycles. The actor must hold every right that membership of either role
+// confers (see authz.go).
 func (s *Store) AddRoleMember(ctx context.Context, actor *User, roleID, memberType, memberID string) error {
-	if _, err := s.RoleByID(ctx, roleID); err != nil {
+	role, err := s.RoleByID(ctx, roleID)
+	if err != nil {
 		return err
 	}
-	if err := s.checkMembershipChange(ctx, actor, roleID); err != nil {
+	if err := s.checkMembershipChange(ctx, actor, role); err != nil {
 		return err
 	}
 	if err := s.checkPrincipal(ctx, memberType, memberID); err != nil {
@@ -184,6 +247,13 @@ func (s *Store) AddRoleMember(ctx context.Context, actor *User, roleID, memberTy
 		}
 		if contains {
 			return ValidationErrors{{Field: "member", Message: "that role already contains this one; nesting it would make a cycle"}}
+		}
+		member, err := s.RoleByID(ctx, memberID)
+		if err != nil {
+			return err
+		}
+		if err := s.authorizeRoleChange(ctx, actor, member, "nest"); err != nil {
+			return err
 		}
 	}
 	// ON CONFLICT DO NOTHING keeps a repeated add from failing, and from
@@ -216,9 +286,16 @@ func (s *Store) roleContainsRole(ctx context.Context, outer, inner string) (bool
 	return false, nil
 }
 
-// RemoveRoleMember removes a member from a role on behalf of actor.
+// RemoveRoleMember removes a member from a role on behalf of actor, under
+// the rules of AddRoleMember. Removing the last member of System
+// Administrator who can sign in is rejected. Call it inside a transaction,
+// which that rejection rolls back.
 func (s *Store) RemoveRoleMember(ctx context.Context, actor *User, roleID, memberType, memberID string) error {
-	if err := s.checkMembershipChange(ctx, actor, roleID); err != nil {
+	role, err := s.RoleByID(ctx, roleID)
+	if err != nil {
+		return err
+	}
+	if err := s.checkMembershipChange(ctx, actor, role); err != nil {
 		return err
 	}
 	res := s.conn(ctx).Where("role_id = ? AND member_type = ? AND member_id = ?", roleID, memberType, memberID).Delete(&RoleMember{})
@@ -228,7 +305,7 @@ func (s *Store) RemoveRoleMember(ctx context.Context, actor *User, roleID, membe
 	if res.RowsAffected == 0 {
 		return ErrNotFound
 	}
-	return nil
+	return s.checkAdminSeats(ctx)
 }
 
 // RoleMemberEntry is a member with its display name.

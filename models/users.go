@@ -332,8 +332,10 @@ type UserChanges struct {
 }
 
 // UpdateUser validates and saves changes to a user and records the audit
-// event in the same transaction. Marking the user an OAuth confidential
-// client also marks it a service user whose password never expires.
+// event in the same transaction, if actor may change the user (see
+// authz.go). Marking the user an OAuth confidential client also marks it a
+// service user whose password never expires. A change that would leave
+// System Administrator without a member who can sign in is rejected.
 func (s *Store) UpdateUser(ctx context.Context, actor Actor, id string, in UserChanges) (*User, error) {
 	var verrs ValidationErrors
 	changes := map[string]any{}
@@ -370,11 +372,7 @@ func (s *Store) UpdateUser(ctx context.Context, actor Actor, id string, in UserC
 	setBool("require_password_change", in.RequirePasswordChange)
 
 	var out *User
-	err := s.InTx(ctx, func(tx *Store) error {
-		u, err := tx.UserByID(ctx, id)
-		if err != nil {
-			return err
-		}
+	err := s.changeUser(ctx, actor, id, "user.update", func(tx *Store, u *User) error {
 		if oauth, ok := changes["is_oauth_client"].(bool); (ok && oauth) || (!ok && u.IsOAuthClient) {
 			changes["is_service_user"] = true
 			changes["password_never_expires"] = true
@@ -393,6 +391,13 @@ func (s *Store) UpdateUser(ctx context.Context, actor Actor, id string, in UserC
 			}
 			return err
 		}
+		// A service user cannot sign in to the admin portal.
+		if serviceUser, _ := changes["is_service_user"].(bool); serviceUser {
+			if err := tx.checkAdminSeats(ctx); err != nil {
+				return err
+			}
+		}
+		var err error
 		if out, err = tx.UserByID(ctx, id); err != nil {
 			return err
 		}
@@ -402,6 +407,27 @@ func (s *Store) UpdateUser(ctx context.Context, actor Actor, id string, in UserC
 		return nil, err
 	}
 	return out, nil
+}
+
+// changeUser loads the user, checks that actor may change it and runs fn,
+// all in one transaction. A denied change is recorded as a failed action.
+func (s *Store) changeUser(ctx context.Context, actor Actor, id, action string, fn func(tx *Store, u *User) error) error {
+	var target *User
+	err := s.InTx(ctx, func(tx *Store) error {
+		u, err := tx.UserByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		target = u
+		if err := tx.authorizeUserChange(ctx, actor, u); err != nil {
+			return err
+		}
+		return fn(tx, u)
+	})
+	if target == nil {
+		return err
+	}
+	return s.recordDenial(ctx, actor, userAudit(action, target, ""), err)
 }
 
 // updateUserColumns writes the columns with a map, so false and empty
@@ -473,7 +499,8 @@ func (s *Store) CreateUserAudited(ctx context.Context, actor Actor, in NewUser) 
 // ResetPassword sets a new password chosen by an administrator, optionally
 // requiring the user to change it at the next sign-in, signs the user out
 // of every portal session and deletes the user's challenge passes, so the
-// next /run asks every challenge.
+// next /run asks every challenge. Actor must be allowed to change the user
+// (see authz.go).
 func (s *Store) ResetPassword(ctx context.Context, actor Actor, id, password string, requireChange bool) error {
 	if err := ValidatePassword(password); err != nil {
 		return ValidationErrors{{Field: "password", Message: err.Error()}}
@@ -482,13 +509,9 @@ func (s *Store) ResetPassword(ctx context.Context, actor Actor, id, password str
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
-	return s.InTx(ctx, func(tx *Store) error {
-		u, err := tx.UserByID(ctx, id)
-		if err != nil {
-			return err
-		}
+	return s.changeUser(ctx, actor, id, "user.reset_password", func(tx *Store, u *User) error {
 		now := tx.Now()
-		err = tx.updateUserColumns(ctx, id, map[string]any{
+		err := tx.updateUserColumns(ctx, id, map[string]any{
 			"password_hash":           hash,
 			"password_changed_at":     now,
 			"require_password_change": requireChange,
@@ -508,18 +531,18 @@ func (s *Store) ResetPassword(ctx context.Context, actor Actor, id, password str
 
 // SetUserLocked locks or unlocks a user. Unlocking also ends a lockout
 // after too many wrong MFA answers or wrong passwords and deletes their
-// records. Locking signs the user out of every portal session.
+// records. Locking signs the user out of every portal session, and is
+// rejected for the last member of System Administrator who can sign in.
+// Actor must be allowed to change the user (see authz.go).
 func (s *Store) SetUserLocked(ctx context.Context, actor Actor, id string, locked bool) error {
-	return s.InTx(ctx, func(tx *Store) error {
-		u, err := tx.UserByID(ctx, id)
-		if err != nil {
-			return err
-		}
+	action := "user.unlock"
+	if locked {
+		action = "user.lock"
+	}
+	return s.changeUser(ctx, actor, id, action, func(tx *Store, u *User) error {
 		changes := map[string]any{"locked": locked}
-		action := "user.lock"
 		if !locked {
 			changes["locked_until"] = nil
-			action = "user.unlock"
 			if err := tx.conn(ctx).Where("user_id = ?", id).Delete(&MFAFailure{}).Error; err != nil {
 				return err
 			}
@@ -532,27 +555,37 @@ func (s *Store) SetUserLocked(ctx context.Context, actor Actor, id string, locke
 		if err := tx.updateUserColumns(ctx, id, changes); err != nil {
 			return err
 		}
+		if locked {
+			if err := tx.checkAdminSeats(ctx); err != nil {
+				return err
+			}
+		}
 		return tx.RecordAudit(ctx, actor, userAudit(action, u, ""))
 	})
 }
 
 // SetUserDisabled disables or enables a user. Disabling signs the user out
-// of every portal session.
+// of every portal session, and is rejected for the last member of System
+// Administrator who can sign in. Actor must be allowed to change the user
+// (see authz.go).
 func (s *Store) SetUserDisabled(ctx context.Context, actor Actor, id string, disabled bool) error {
-	return s.InTx(ctx, func(tx *Store) error {
-		u, err := tx.UserByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		action := "user.enable"
+	action := "user.enable"
+	if disabled {
+		action = "user.disable"
+	}
+	return s.changeUser(ctx, actor, id, action, func(tx *Store, u *User) error {
 		if disabled {
-			action = "user.disable"
 			if err := tx.DeleteUserWebSessions(ctx, id); err != nil {
 				return err
 			}
 		}
 		if err := tx.updateUserColumns(ctx, id, map[string]any{"disabled": disabled}); err != nil {
 			return err
+		}
+		if disabled {
+			if err := tx.checkAdminSeats(ctx); err != nil {
+				return err
+			}
 		}
 		return tx.RecordAudit(ctx, actor, userAudit(action, u, ""))
 	})
@@ -562,14 +595,10 @@ func (s *Store) SetUserDisabled(ctx context.Context, actor Actor, id string, dis
 // authenticator, the verified email and mobile number, and the security
 // question. It also deletes the user's challenge passes, so no
 // pass-through outlives the reset. The user enrolls again in the user
-// portal.
+// portal. Actor must be allowed to change the user (see authz.go).
 func (s *Store) ResetMFA(ctx context.Context, actor Actor, id string) error {
-	return s.InTx(ctx, func(tx *Store) error {
-		u, err := tx.UserByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		err = tx.updateUserColumns(ctx, id, map[string]any{
+	return s.changeUser(ctx, actor, id, "user.reset_mfa", func(tx *Store, u *User) error {
+		err := tx.updateUserColumns(ctx, id, map[string]any{
 			"totp_secret_enc":      nil,
 			"totp_last_step":       0,
 			"totp_enrolled_at":     nil,
@@ -590,13 +619,11 @@ func (s *Store) ResetMFA(ctx context.Context, actor Actor, id string) error {
 
 // DeleteUser deletes a user with its role memberships, app permissions and
 // portal sessions. Its tokens, MFA sessions and failure records go with it
-// through the foreign keys.
+// through the foreign keys. Actor must be allowed to change the user (see
+// authz.go), and the last member of System Administrator who can sign in
+// is not deleted.
 func (s *Store) DeleteUser(ctx context.Context, actor Actor, id string) error {
-	return s.InTx(ctx, func(tx *Store) error {
-		u, err := tx.UserByID(ctx, id)
-		if err != nil {
-			return err
-		}
+	return s.changeUser(ctx, actor, id, "user.delete", func(tx *Store, u *User) error {
 		db := tx.conn(ctx)
 		if err := db.Where("member_type = ? AND member_id = ?", PrincipalUser, id).Delete(&RoleMember{}).Error; err != nil {
 			return err
@@ -608,6 +635,9 @@ func (s *Store) DeleteUser(ctx context.Context, actor Actor, id string) error {
 			return err
 		}
 		if err := db.Where("id = ?", id).Delete(&User{}).Error; err != nil {
+			return err
+		}
+		if err := tx.checkAdminSeats(ctx); err != nil {
 			return err
 		}
 		return tx.RecordAudit(ctx, actor, userAudit("user.delete", u, ""))
