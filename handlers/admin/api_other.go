@@ -67,7 +67,7 @@ func (p *portal) apiCreateRole(c *fiber.Ctx) error {
 	err := p.store.Audited(c.UserContext(), actorOf(c), models.AuditEntry{Action: "role.create", ObjectType: "role"},
 		func(tx *models.Store, e *models.AuditEntry) error {
 			var err error
-			role, err = tx.CreateRole(c.UserContext(), models.RoleInput(in))
+			role, err = tx.CreateRoleAs(c.UserContext(), adminOf(c), models.RoleInput(in))
 			if err == nil {
 				e.ObjectID, e.ObjectName, e.Details = role.ID, role.Name, "rights: "+role.Rights
 			}
@@ -110,7 +110,7 @@ func (p *portal) apiUpdateRole(c *fiber.Ctx) error {
 		models.AuditEntry{Action: "role.update", ObjectType: "role", ObjectID: role.ID, ObjectName: role.Name},
 		func(tx *models.Store, e *models.AuditEntry) error {
 			var err error
-			updated, err = tx.UpdateRole(c.UserContext(), role.ID, models.RoleInput(in))
+			updated, err = tx.UpdateRoleAs(c.UserContext(), adminOf(c), role.ID, models.RoleInput(in))
 			if err == nil {
 				e.ObjectName, e.Details = updated.Name, "rights: "+updated.Rights
 			}
@@ -129,7 +129,9 @@ func (p *portal) apiDeleteRole(c *fiber.Ctx) error {
 	}
 	err = p.store.Audited(c.UserContext(), actorOf(c),
 		models.AuditEntry{Action: "role.delete", ObjectType: "role", ObjectID: role.ID, ObjectName: role.Name},
-		func(tx *models.Store, _ *models.AuditEntry) error { return tx.DeleteRole(c.UserContext(), role.ID) })
+		func(tx *models.Store, _ *models.AuditEntry) error {
+			return tx.DeleteRoleAs(c.UserContext(), adminOf(c), role.ID)
+		})
 	if err != nil {
 		return apiError(c, err)
 	}

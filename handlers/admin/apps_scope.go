@@ -184,7 +184,9 @@ func (p *portal) setPermission(c *fiber.Ctx, app *models.App, in models.Permissi
 	details := in.PrincipalType + " " + in.PrincipalID + " grant=" + boolText(in.Grant) + " view=" + boolText(in.View) + " run=" + boolText(in.Run)
 	return p.store.Audited(ctx, actorOf(c),
 		models.AuditEntry{Action: "app.set_permission", ObjectType: "app", ObjectID: app.ID, ObjectName: app.Name, Details: details},
-		func(tx *models.Store, _ *models.AuditEntry) error { return tx.SetAppPermission(ctx, app.ID, in) })
+		func(tx *models.Store, _ *models.AuditEntry) error {
+			return tx.SetAppPermissionAs(ctx, adminOf(c), app.ID, in)
+		})
 }
 
 func boolText(b bool) string {

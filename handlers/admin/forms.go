@@ -50,11 +50,12 @@ func queryInt(c *fiber.Ctx, name string, def int) int {
 func storeError(err error) error {
 	var status int
 	var public string
+	var denied *models.DeniedError
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		status, public = fiber.StatusNotFound, "The page you asked for does not exist."
-	case errors.Is(err, models.ErrSysAdminMembership):
-		status, public = fiber.StatusForbidden, "Only members of System Administrator may change its membership."
+	case errors.As(err, &denied):
+		status, public = fiber.StatusForbidden, denied.Reason
 	case errors.Is(err, models.ErrBuiltInRole):
 		status, public = fiber.StatusConflict, "Built-in roles cannot be deleted."
 	case errors.Is(err, models.ErrForbidden):

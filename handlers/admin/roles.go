@@ -64,7 +64,7 @@ func (p *portal) createRole(c *fiber.Ctx) error {
 	err := p.store.Audited(c.UserContext(), actorOf(c), models.AuditEntry{Action: "role.create", ObjectType: "role"},
 		func(tx *models.Store, e *models.AuditEntry) error {
 			var err error
-			role, err = tx.CreateRole(c.UserContext(), in)
+			role, err = tx.CreateRoleAs(c.UserContext(), adminOf(c), in)
 			if err == nil {
 				e.ObjectID, e.ObjectName, e.Details = role.ID, role.Name, "rights: "+role.Rights
 			}
@@ -148,7 +148,7 @@ func (p *portal) updateRole(c *fiber.Ctx) error {
 	err = p.store.Audited(c.UserContext(), actorOf(c),
 		models.AuditEntry{Action: "role.update", ObjectType: "role", ObjectID: role.ID, ObjectName: role.Name},
 		func(tx *models.Store, e *models.AuditEntry) error {
-			updated, err := tx.UpdateRole(c.UserContext(), role.ID, in)
+			updated, err := tx.UpdateRoleAs(c.UserContext(), adminOf(c), role.ID, in)
 			if err == nil {
 				e.ObjectName, e.Details = updated.Name, "rights: "+updated.Rights
 			}
@@ -177,7 +177,9 @@ func (p *portal) deleteRole(c *fiber.Ctx) error {
 	}
 	err = p.store.Audited(c.UserContext(), actorOf(c),
 		models.AuditEntry{Action: "role.delete", ObjectType: "role", ObjectID: role.ID, ObjectName: role.Name},
-		func(tx *models.Store, _ *models.AuditEntry) error { return tx.DeleteRole(c.UserContext(), role.ID) })
+		func(tx *models.Store, _ *models.AuditEntry) error {
+			return tx.DeleteRoleAs(c.UserContext(), adminOf(c), role.ID)
+		})
 	if err != nil {
 		return storeError(err)
 	}

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -168,6 +169,13 @@ func (p *portal) userPage(c *fiber.Ctx, u *models.User, form *views.UserForm) (v
 	if form != nil {
 		d.Form = *form
 	}
+	ok, reason, err := p.store.CanChangeUser(c.UserContext(), adminOf(c), u)
+	if err != nil {
+		return views.UserPage{}, err
+	}
+	if !ok {
+		d.ChangeDenied = reason
+	}
 	for _, r := range roles {
 		d.Roles = append(d.Roles, views.RoleLink{ID: r.ID, Name: r.Name})
 	}
@@ -211,6 +219,14 @@ func (p *portal) updateUser(c *fiber.Ctx) error {
 		PasswordNeverExpires:  &in.PasswordNeverExpires,
 		RequirePasswordChange: &in.RequirePasswordChange,
 	})
+	if errors.As(err, new(*models.DeniedError)) {
+		d, pageErr := p.userPage(c, u, &in.UserForm)
+		if pageErr != nil {
+			return pageErr
+		}
+		d.FormError = "The changes were not saved. " + err.Error()
+		return render(c, fiber.StatusForbidden, views.User(d))
+	}
 	if err != nil {
 		errs, err := formErrors(err)
 		if err != nil {
@@ -237,6 +253,14 @@ func (p *portal) resetPassword(c *fiber.Ctx) error {
 		err = models.ValidationErrors{{Field: "password", Message: "The two passwords differ. Type the same password twice."}}
 	} else {
 		err = p.store.ResetPassword(c.UserContext(), actorOf(c), u.ID, password, requireChange)
+	}
+	if errors.As(err, new(*models.DeniedError)) {
+		d, pageErr := p.userPage(c, u, nil)
+		if pageErr != nil {
+			return pageErr
+		}
+		d.PasswordError = "The password was not set. " + err.Error()
+		return render(c, fiber.StatusForbidden, views.User(d))
 	}
 	if err != nil {
 		errs, err := formErrors(err)
