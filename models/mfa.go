@@ -22,11 +22,15 @@ const (
 	MFACodeTTL = 10 * time.Minute
 	// MFACodeDigits is the length of email and SMS codes.
 	MFACodeDigits = 6
-	// MFACodeResendInterval is the minimum time between two codes sent in
-	// one MFA session.
+	// MFACodeResendInterval is the minimum time between two codes sent to
+	// one destination for one challenge.
 	MFACodeResendInterval = 30 * time.Second
-	// MFAMaxCodeSends is the number of codes one MFA session may send.
+	// MFAMaxCodeSends is the number of codes one challenge may send to one
+	// destination.
 	MFAMaxCodeSends = 5
+	// MFAMaxSessionCodeSends is the number of codes one MFA session or
+	// portal sign-in may send in all, whatever their destinations.
+	MFAMaxSessionCodeSends = 10
 )
 
 // Errors of the MFA engine. ErrMFAWrongAnswer covers every rejected
@@ -39,8 +43,8 @@ var (
 	ErrMFAStale          = errors.New("the form does not match the current challenge")
 	ErrUserLocked        = errors.New("user is locked")
 	ErrUserDisabled      = errors.New("user is disabled")
-	ErrCodeResendTooSoon = errors.New("a code was sent less than 30 seconds ago")
-	ErrCodeSendLimit     = errors.New("this MFA session has sent the maximum number of codes")
+	ErrCodeResendTooSoon = errors.New("a code was sent to this destination less than 30 seconds ago")
+	ErrCodeSendLimit     = errors.New("the maximum number of codes was sent to this destination or in this MFA session")
 	// ErrNoAuthProfile is the error for an app without an authentication
 	// profile. /run fails closed for it: a profile with no challenges is
 	// the explicit way to launch an app without MFA.
@@ -318,65 +322,6 @@ type MFACode struct {
 	Destination string
 }
 
-// IssueMFACode creates a new code for the chosen email or SMS mechanism
-// and replaces any earlier one. It returns ErrCodeResendTooSoon within
-// MFACodeResendInterval of the last code, ErrCodeSendLimit after
-// MFAMaxCodeSends codes, and ErrMFAStale when no code mechanism is chosen.
-// The limits are checked in the UPDATE itself, so they hold across
-// instances.
-func (s *Store) IssueMFACode(ctx context.Context, token string) (*MFACode, *MFAState, error) {
-	st, err := s.MFAStateByToken(ctx, token)
-	if err != nil {
-		return nil, st, err
-	}
-	mech := st.Session.ChallengeMechanism
-	var destination string
-	switch mech {
-	case MechEmail:
-		destination = st.User.Email
-	case MechSMS:
-		destination = st.User.MobileNumber
-	default:
-		return nil, st, ErrMFAStale
-	}
-
-	code, err := NewMFACode()
-	if err != nil {
-		return nil, st, err
-	}
-	now := s.Now()
-	expires := now.Add(MFACodeTTL)
-	res := s.conn(ctx).Model(&MFASession{}).
-		Where("id = ? AND status = ? AND passed = ? AND challenge_mechanism = ? AND code_sends < ? AND (code_sent_at IS NULL OR code_sent_at <= ?)",
-			st.Session.ID, MFAActive, st.Step, mech, MFAMaxCodeSends, now.Add(-MFACodeResendInterval)).
-		Updates(map[string]any{
-			"code_hash":       s.HashMFACode(codeBinding(st.Session, mech), code),
-			"code_expires_at": expires,
-			"code_sent_at":    now,
-			"code_sends":      gorm.Expr("code_sends + 1"),
-		})
-	if res.Error != nil {
-		return nil, st, res.Error
-	}
-	if res.RowsAffected == 0 {
-		current, err := s.MFAStateByToken(ctx, token)
-		if err != nil {
-			return nil, current, err
-		}
-		switch {
-		case current.Session.ChallengeMechanism != mech || current.Step != st.Step:
-			return nil, current, ErrMFAStale
-		case current.Session.CodeSends >= MFAMaxCodeSends:
-			return nil, current, ErrCodeSendLimit
-		}
-		return nil, current, ErrCodeResendTooSoon
-	}
-	st.Session.CodeSentAt = &now
-	st.Session.CodeExpiresAt = &expires
-	st.Session.CodeSends++
-	return &MFACode{Code: code, Mechanism: mech, Destination: destination}, st, nil
-}
-
 // codeBinding ties a code to one session, challenge and mechanism.
 func codeBinding(sess *MFASession, mechanism string) string {
 	return fmt.Sprintf("mfa-session:%s:%d:%s", sess.ID, sess.Passed, mechanism)
@@ -427,12 +372,12 @@ func (s *Store) AnswerMFAChallenge(ctx context.Context, token string, in MFAAnsw
 		return s.refusedAttempt(ctx, token, st)
 	}
 
-	ok, err := s.checkAnswer(ctx, st, in.Answer)
+	ok, code, err := s.checkAnswer(ctx, st, in.Answer)
 	if err != nil {
 		return st, err
 	}
 	if ok {
-		passed, err := s.passChallenge(ctx, st)
+		passed, err := s.passChallenge(ctx, st, code)
 		if err != nil {
 			return st, err
 		}
@@ -462,11 +407,24 @@ func (s *Store) refusedAttempt(ctx context.Context, token string, st *MFAState) 
 	return current, ErrMFAStale
 }
 
-// checkAnswer verifies the answer for the session's chosen mechanism.
-func (s *Store) checkAnswer(ctx context.Context, st *MFAState, answer string) (bool, error) {
+// checkAnswer verifies the answer for the session's chosen mechanism. For
+// email and SMS it also returns the code row that was checked, which
+// passChallenge uses up.
+func (s *Store) checkAnswer(ctx context.Context, st *MFAState, answer string) (bool, *MFASessionCode, error) {
 	sess := st.Session
-	code := codeCheck{hash: sess.CodeHash, binding: codeBinding(sess, sess.ChallengeMechanism), expiresAt: sess.CodeExpiresAt}
-	return s.verifyMechanism(ctx, st.User, sess.ChallengeMechanism, answer, code)
+	check := codeCheck{binding: codeBinding(sess, sess.ChallengeMechanism)}
+	var row *MFASessionCode
+	if codeDestination(st.User, sess.ChallengeMechanism) != "" {
+		var err error
+		if row, err = s.sessionCode(ctx, sessionCodeKey(st)); err != nil {
+			return false, nil, err
+		}
+		if row != nil {
+			check.hash, check.expiresAt = row.CodeHash, row.ExpiresAt
+		}
+	}
+	ok, err := s.verifyMechanism(ctx, st.User, sess.ChallengeMechanism, answer, check)
+	return ok, row, err
 }
 
 // codeCheck is the stored side of an email or SMS code.
@@ -497,35 +455,52 @@ func (s *Store) verifyMechanism(ctx context.Context, user *User, mechanism, answ
 
 // passChallenge records a passed challenge, in the session and as the
 // user's pass for the pass-through duration, and gives back the attempt
-// reserved for it. For email and SMS the UPDATE also requires the code
-// that was checked, so a code passes at most once. It returns false when
-// another request changed the session first.
-func (s *Store) passChallenge(ctx context.Context, st *MFAState) (bool, error) {
+// reserved for it. For email and SMS, code is the row that was checked:
+// the transaction clears it only while it still holds the checked code,
+// so a code passes at most once. It returns false when another request
+// changed the session or used the code first.
+func (s *Store) passChallenge(ctx context.Context, st *MFAState, code *MFASessionCode) (bool, error) {
 	sess := st.Session
 	amr := strings.TrimSpace(sess.AMR + " " + sess.ChallengeMechanism)
 	passed := false
 	err := s.InTx(ctx, func(tx *Store) error {
-		db := tx.conn(ctx).Model(&MFASession{}).
-			Where("id = ? AND status = ? AND passed = ?", sess.ID, MFAActive, sess.Passed)
-		if sess.ChallengeMechanism == MechEmail || sess.ChallengeMechanism == MechSMS {
-			db = db.Where("code_hash = ?", sess.CodeHash)
-		}
-		res := db.Updates(map[string]any{
-			"passed":              gorm.Expr("passed + 1"),
-			"failures":            gorm.Expr("failures - 1"),
-			"amr":                 amr,
-			"challenge_mechanism": "",
-			"code_hash":           "",
-			"code_expires_at":     nil,
-		})
+		res := tx.conn(ctx).Model(&MFASession{}).
+			Where("id = ? AND status = ? AND passed = ?", sess.ID, MFAActive, sess.Passed).
+			Updates(map[string]any{
+				"passed":              gorm.Expr("passed + 1"),
+				"failures":            gorm.Expr("failures - 1"),
+				"amr":                 amr,
+				"challenge_mechanism": "",
+				"code_hash":           "",
+				"code_expires_at":     nil,
+			})
 		if res.Error != nil || res.RowsAffected != 1 {
 			return res.Error
+		}
+		if code != nil {
+			res := tx.conn(ctx).Model(&MFASessionCode{}).
+				Where("session_id = ? AND step = ? AND mechanism = ? AND destination_hash = ? AND code_hash = ? AND code_hash <> ''",
+					code.SessionID, code.Step, code.Mechanism, code.DestinationHash, code.CodeHash).
+				Updates(map[string]any{"code_hash": "", "expires_at": nil})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected != 1 {
+				// Another request used the code first: roll back the pass.
+				return errCodeUsed
+			}
 		}
 		passed = true
 		return tx.recordPass(ctx, st, sess.ChallengeMechanism)
 	})
+	if errors.Is(err, errCodeUsed) {
+		return false, nil
+	}
 	return passed && err == nil, err
 }
+
+// errCodeUsed rolls back a pass whose code another request used first.
+var errCodeUsed = errors.New("the code was used by another request")
 
 // recordWrongAnswer stores the failure for the user's lockout count and
 // decides whether the session or the user is done. The caller logs the

@@ -19,19 +19,63 @@ import (
 // both be checked before either is counted. The per-user count in
 // mfa_failures still bounds guessing across requests.
 type PortalMFA struct {
-	UserID        string   `json:"user_id"`
-	Passed        int      `json:"passed"`
-	Mechanism     string   `json:"mechanism"`
-	CodeHash      string   `json:"code_hash"`
-	CodeExpiresAt int64    `json:"code_expires_at"`
-	CodeSentAt    int64    `json:"code_sent_at"`
-	CodeSends     int      `json:"code_sends"`
-	Failures      int      `json:"failures"`
-	AMR           []string `json:"amr"`
+	UserID    string `json:"user_id"`
+	Passed    int    `json:"passed"`
+	Mechanism string `json:"mechanism"`
+	// Codes are the email and SMS codes sent in this sign-in, one per
+	// challenge, mechanism and destination, like the rows of
+	// MFASessionCode for /run.
+	Codes []PortalCode `json:"codes"`
+	// CodeSends counts every code sent in this sign-in, for
+	// MFAMaxSessionCodeSends.
+	CodeSends int      `json:"code_sends"`
+	Failures  int      `json:"failures"`
+	AMR       []string `json:"amr"`
 	// Nonce binds codes to this sign-in.
 	Nonce string `json:"nonce"`
 	// StartedAt is when the password step passed, in Unix seconds.
 	StartedAt int64 `json:"started_at"`
+}
+
+// PortalCode is a code sent in a portal sign-in to one destination for
+// one challenge. Times are Unix seconds.
+type PortalCode struct {
+	Step            int    `json:"step"`
+	Mechanism       string `json:"mechanism"`
+	DestinationHash string `json:"destination_hash"`
+	Hash            string `json:"hash"`
+	ExpiresAt       int64  `json:"expires_at"`
+	SentAt          int64  `json:"sent_at"`
+	Sends           int    `json:"sends"`
+}
+
+// currentCode returns the code entry of the current challenge and chosen
+// mechanism at the user's current destination, adding an empty one when
+// create is true. It returns nil for a mechanism without codes.
+func (st *PortalMFA) currentCode(u *User, create bool) *PortalCode {
+	destination := codeDestination(u, st.Mechanism)
+	if destination == "" {
+		return nil
+	}
+	hash := HashToken(destination)
+	for i := range st.Codes {
+		c := &st.Codes[i]
+		if c.Step == st.Passed && c.Mechanism == st.Mechanism && c.DestinationHash == hash {
+			return c
+		}
+	}
+	if !create {
+		return nil
+	}
+	st.Codes = append(st.Codes, PortalCode{Step: st.Passed, Mechanism: st.Mechanism, DestinationHash: hash})
+	return &st.Codes[len(st.Codes)-1]
+}
+
+// CodeSent reports whether a code that can still pass the current
+// challenge was sent for the chosen mechanism to its current destination.
+func (st *PortalMFA) CodeSent(u *User, now time.Time) bool {
+	c := st.currentCode(u, false)
+	return c != nil && c.Hash != "" && now.Before(time.Unix(c.ExpiresAt, 0))
 }
 
 // NewPortalMFA starts the challenges of a portal sign-in for the user at
@@ -94,38 +138,47 @@ func ChoosePortalMechanism(u *User, challenges [][]string, st *PortalMFA, step i
 	if mechanism != "" && !slices.Contains(ChallengeOptions(u, challenges, st.Passed), mechanism) {
 		return ErrMFAStale
 	}
-	st.Mechanism, st.CodeHash, st.CodeExpiresAt = mechanism, "", 0
+	st.Mechanism = mechanism
 	return nil
 }
 
 // IssuePortalCode creates a code for the chosen email or SMS mechanism,
-// with the same resend interval and send limit as /run.
+// with the limits of IssueMFACode: an interval and a count per challenge,
+// mechanism and destination, and a count for the whole sign-in. Codes of
+// other mechanisms stay valid.
 func (s *Store) IssuePortalCode(u *User, st *PortalMFA) (*MFACode, error) {
-	var destination string
-	switch st.Mechanism {
-	case MechEmail:
-		destination = u.Email
-	case MechSMS:
-		destination = u.MobileNumber
-	default:
+	destination := codeDestination(u, st.Mechanism)
+	if destination == "" {
 		return nil, ErrMFAStale
 	}
 	now := s.Now()
-	if st.CodeSends >= MFAMaxCodeSends {
+	entry := st.currentCode(u, true)
+	if st.CodeSends >= MFAMaxSessionCodeSends || entry.Sends >= MFAMaxCodeSends {
 		return nil, ErrCodeSendLimit
 	}
-	if st.CodeSentAt != 0 && now.Before(time.Unix(st.CodeSentAt, 0).Add(MFACodeResendInterval)) {
+	if entry.SentAt != 0 && now.Before(time.Unix(entry.SentAt, 0).Add(MFACodeResendInterval)) {
 		return nil, ErrCodeResendTooSoon
 	}
 	code, err := NewMFACode()
 	if err != nil {
 		return nil, err
 	}
-	st.CodeHash = s.HashMFACode(st.codeBinding(), code)
-	st.CodeExpiresAt = now.Add(MFACodeTTL).Unix()
-	st.CodeSentAt = now.Unix()
+	entry.Hash = s.HashMFACode(st.codeBinding(), code)
+	entry.ExpiresAt = now.Add(MFACodeTTL).Unix()
+	entry.SentAt = now.Unix()
+	entry.Sends++
 	st.CodeSends++
 	return &MFACode{Code: code, Mechanism: st.Mechanism, Destination: destination}, nil
+}
+
+// WithdrawPortalCode invalidates a code that IssuePortalCode returned but
+// that could not be delivered, so the page does not ask for it and a new
+// one can be sent at once. The code still counts towards the limits.
+func (s *Store) WithdrawPortalCode(u *User, st *PortalMFA, code *MFACode) {
+	entry := st.currentCode(u, false)
+	if entry != nil && s.MatchMFACode(entry.Hash, st.codeBinding(), code.Code) {
+		entry.Hash, entry.ExpiresAt, entry.SentAt = "", 0, 0
+	}
 }
 
 func (st *PortalMFA) codeBinding() string {
@@ -150,19 +203,23 @@ func (s *Store) AnswerPortalChallenge(ctx context.Context, u *User, challenges [
 		return ErrMFAStale
 	}
 
-	var expires *time.Time
-	if st.CodeExpiresAt != 0 {
-		t := time.Unix(st.CodeExpiresAt, 0)
-		expires = &t
+	check := codeCheck{binding: st.codeBinding()}
+	entry := st.currentCode(u, false)
+	if entry != nil && entry.Hash != "" {
+		expires := time.Unix(entry.ExpiresAt, 0)
+		check.hash, check.expiresAt = entry.Hash, &expires
 	}
-	ok, err := s.verifyMechanism(ctx, u, st.Mechanism, in.Answer, codeCheck{hash: st.CodeHash, binding: st.codeBinding(), expiresAt: expires})
+	ok, err := s.verifyMechanism(ctx, u, st.Mechanism, in.Answer, check)
 	if err != nil {
 		return err
 	}
 	if ok {
+		if entry != nil {
+			entry.Hash, entry.ExpiresAt = "", 0
+		}
 		st.AMR = append(st.AMR, st.Mechanism)
 		st.Passed++
-		st.Mechanism, st.CodeHash, st.CodeExpiresAt, st.CodeSentAt, st.CodeSends = "", "", 0, 0, 0
+		st.Mechanism = ""
 		return nil
 	}
 

@@ -26,8 +26,8 @@ const (
 	msgWrongAnswer   = "That answer is not correct. Try again."
 	msgNotEnrolled   = "You cannot sign in here yet: the portal asks for a method you have not set up. Ask your administrator for help."
 	msgMFAExpired    = "The sign-in took too long. Sign in again."
-	msgResendTooSoon = "A code was sent less than 30 seconds ago. Wait a moment before asking for a new one."
-	msgSendLimit     = "No more codes can be sent for this sign-in. Sign in again later."
+	msgResendTooSoon = "A code was sent there less than 30 seconds ago. Enter that code, or wait a moment before asking for a new one."
+	msgSendLimit     = "No more codes can be sent there in this sign-in. Use another method if you have one, or sign in again later."
 	msgSendFailed    = "The code could not be sent. Try again in a minute."
 	portalName       = "Your account"
 )
@@ -295,6 +295,7 @@ func (h *handler) sendPortalCode(c *fiber.Ctx, p *portalMFA) (string, string) {
 	}
 	if err := h.notifier.SendCode(c.UserContext(), code.Mechanism, code.Destination, code.Code, "your Portcullis account"); err != nil {
 		h.logger(c).ErrorContext(c.UserContext(), "sending a user portal code failed", "user_id", p.user.ID, "mechanism", code.Mechanism, "error", err)
+		h.store.WithdrawPortalCode(p.user, p.state, code)
 		return msgSendFailed, ""
 	}
 	return "", "We sent a code to " + maskDestination(code.Mechanism, code.Destination) + "."
@@ -314,6 +315,7 @@ func (h *handler) renderMFA(c *fiber.Ctx, p *portalMFA, errText, notice string) 
 		Step:       p.state.Passed,
 		Mechanism:  p.state.Mechanism,
 		TriesLeft:  left,
+		NoCodeSent: isCodeMechanism(p.state.Mechanism) && !p.state.CodeSent(p.user, h.store.Now()),
 	})
 	page.CSRF = csrfOf(c)
 	page.Error, page.Notice = errText, notice

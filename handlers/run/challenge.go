@@ -16,8 +16,8 @@ import (
 const (
 	msgWrongAnswer   = "That answer is not correct. Try again."
 	msgNoSession     = "There is no sign-in in progress in this browser. Go back to the app and start again."
-	msgResendTooSoon = "A code was sent less than 30 seconds ago. Wait a moment before asking for a new one."
-	msgSendLimit     = "No more codes can be sent for this sign-in. Go back to the app and start again."
+	msgResendTooSoon = "A code was sent there less than 30 seconds ago. Enter that code, or wait a moment before asking for a new one."
+	msgSendLimit     = "No more codes can be sent there in this sign-in. Use another method if you have one, or go back to the app and start again."
 	msgSendFailed    = "The code could not be sent. Try again in a minute."
 )
 
@@ -179,6 +179,10 @@ func (h *handler) sendCode(c *fiber.Ctx, ms *mfaSession) challengePage {
 	log := h.logger(c).With("user_id", st.User.ID, "app_key", st.App.AppKey, "mechanism", code.Mechanism)
 	if err := h.notifier.SendCode(ctx, code.Mechanism, code.Destination, code.Code, st.App.Name); err != nil {
 		log.ErrorContext(ctx, "sending the MFA code failed", "error", err)
+		// The page must not ask for a code that never arrived.
+		if werr := h.store.WithdrawMFACode(ctx, st, code); werr != nil {
+			log.ErrorContext(ctx, "withdrawing the undelivered MFA code failed", "error", werr)
+		}
 		return challengePage{errorText: msgSendFailed}
 	}
 	log.InfoContext(ctx, "mfa code sent")
@@ -218,6 +222,10 @@ func (h *handler) renderChallenge(c *fiber.Ctx, ms *mfaSession, extra challengeP
 		return h.renderNotEnrolled(c, ms, st)
 	}
 
+	codeSent, err := h.store.MFACodeSent(c.UserContext(), st)
+	if err != nil {
+		return err
+	}
 	p := ChallengePageFor(ChallengeInput{
 		Base:       "/run",
 		AppName:    st.App.Name,
@@ -226,6 +234,7 @@ func (h *handler) renderChallenge(c *fiber.Ctx, ms *mfaSession, extra challengeP
 		Step:       st.Step,
 		Mechanism:  st.Mechanism(),
 		TriesLeft:  st.TriesLeft,
+		NoCodeSent: isCodeMechanism(st.Mechanism()) && !codeSent,
 	})
 	p.CSRF = h.csrfFor(ms.token)
 	p.Error, p.Notice = extra.errorText, extra.noticeText
@@ -241,6 +250,10 @@ type ChallengeInput struct {
 	Step       int
 	Mechanism  string
 	TriesLeft  int
+	// NoCodeSent is set when no valid code was sent for the chosen email
+	// or SMS mechanism, so the page offers to send one instead of asking
+	// for it.
+	NoCodeSent bool
 }
 
 // ChallengePageFor returns the view model of a challenge: the list of the
@@ -273,8 +286,12 @@ func ChallengePageFor(in ChallengeInput) views.ChallengePage {
 		p.Prompt, p.InputKind = "Enter the 6-digit code from your authenticator app.", "code"
 	case models.MechEmail, models.MechSMS:
 		p.Prompt, p.InputKind = "Enter the 6-digit code we sent to", "code"
+		if in.NoCodeSent {
+			p.Prompt = "We have not sent a valid code to"
+		}
 		p.Destination = destinationOf(in.User, p.Mechanism)
 		p.CanResend = true
+		p.NoCodeSent = in.NoCodeSent
 	case models.MechSecurityQuestion:
 		p.Prompt, p.InputKind = "Answer your security question.", "text"
 		p.Question = in.User.SecurityQuestion

@@ -3,6 +3,8 @@ package run_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +19,7 @@ import (
 	"github.com/portcullis-id/portcullis/models"
 	"github.com/portcullis-id/portcullis/models/mfatest"
 	"github.com/portcullis-id/portcullis/models/modeltest"
+	"github.com/portcullis-id/portcullis/models/notify"
 	runviews "github.com/portcullis-id/portcullis/views/run"
 )
 
@@ -638,6 +641,71 @@ func TestRunEmailCodeFromOutbox(t *testing.T) {
 			t.Error("the log contains the email code")
 		}
 		assertionOf(t, e, b.answer(page, code))
+	})
+}
+
+func TestRunSwitchingMechanismSendsCode(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s, mfatest.Options{Challenges: [][]string{{models.MechEmail, models.MechSMS}}}, nil)
+		b := e.browser(t)
+		smsPage := b.choose(b.start(""), models.MechSMS)
+		if got := smsPage.testID("mfa-notice"); !strings.Contains(got, "***-***-1234") {
+			t.Fatalf("SMS notice %q: %s", got, smsPage.body)
+		}
+
+		e.f.Clock.Advance(5 * time.Second)
+		back := b.post("/run/choose", smsPage.formValues(t, `form:has([data-testid="mfa-switch"])`))
+		emailPage := b.choose(b.get(back.Header.Get("Location")), models.MechEmail)
+		if got := emailPage.testID("mfa-error"); got != "" {
+			t.Errorf("email after SMS shows the error %q", got)
+		}
+		if got := emailPage.testID("mfa-notice"); got != "We sent a code to j***@example.com." {
+			t.Errorf("email notice %q", got)
+		}
+		if mails, err := s.OutboxMessagesTo(ctx, mfatest.Email); err != nil || len(mails) != 1 {
+			t.Fatalf("outbox has %d mails to the address, want 1 (err %v)", len(mails), err)
+		}
+
+		back = b.post("/run/choose", emailPage.formValues(t, `form:has([data-testid="mfa-switch"])`))
+		smsAgain := b.choose(b.get(back.Header.Get("Location")), models.MechSMS)
+		if got := smsAgain.testID("mfa-error"); !strings.Contains(got, "Enter that code") {
+			t.Errorf("SMS again within 30 seconds: error %q, want one that says the earlier code still works", got)
+		}
+		if got := smsAgain.testID("mfa-prompt"); !strings.HasPrefix(got, "Enter the 6-digit code we sent to") {
+			t.Errorf("prompt %q", got)
+		}
+		texts, err := s.OutboxMessagesTo(ctx, mfatest.Mobile)
+		if err != nil || len(texts) != 1 {
+			t.Fatalf("outbox has %d SMS messages, want 1 (err %v)", len(texts), err)
+		}
+		assertionOf(t, e, b.answer(smsAgain, codeIn(t, texts[0].Body)))
+	})
+}
+
+// failingMailer is a Mailer whose every delivery fails.
+type failingMailer struct{}
+
+func (failingMailer) SendMail(context.Context, string, string, string) error {
+	return errors.New("SMTP server unreachable")
+}
+
+func TestRunUndeliveredCodeIsNotClaimed(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, s *models.Store) {
+		notifier := &notify.Notifier{Mail: failingMailer{}, SMS: &notify.OutboxSMS{Store: s, Log: slog.New(slog.DiscardHandler)}}
+		e := newEnv(t, s, mfatest.Options{Challenges: [][]string{{models.MechEmail}}}, notifier)
+		page := e.browser(t).start("")
+		if got := page.testID("mfa-error"); got == "" {
+			t.Error("no error for the failed delivery")
+		}
+		if got := page.testID("mfa-notice"); got != "" {
+			t.Errorf("notice %q claims a delivery", got)
+		}
+		if got := page.testID("mfa-prompt"); strings.Contains(got, "we sent") || !strings.Contains(got, "not sent") {
+			t.Errorf("prompt %q, want one that says no code was sent", got)
+		}
+		if got := page.testID("mfa-resend"); got != "Send a code" {
+			t.Errorf("resend button %q, want Send a code", got)
+		}
 	})
 }
 
