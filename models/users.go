@@ -334,8 +334,10 @@ type UserChanges struct {
 // UpdateUser validates and saves changes to a user and records the audit
 // event in the same transaction, if actor may change the user (see
 // authz.go). Marking the user an OAuth confidential client also marks it a
-// service user whose password never expires. A change that would leave
-// System Administrator without a member who can sign in is rejected.
+// service user whose password never expires. A user that is and stays an
+// OAuth confidential client keeps both flags, and a request that sets
+// either to false gets a field error. A change that would leave System
+// Administrator without a member who can sign in is rejected.
 func (s *Store) UpdateUser(ctx context.Context, actor Actor, id string, in UserChanges) (*User, error) {
 	var verrs ValidationErrors
 	changes := map[string]any{}
@@ -373,9 +375,8 @@ func (s *Store) UpdateUser(ctx context.Context, actor Actor, id string, in UserC
 
 	var out *User
 	err := s.changeUser(ctx, actor, id, "user.update", func(tx *Store, u *User) error {
-		if oauth, ok := changes["is_oauth_client"].(bool); (ok && oauth) || (!ok && u.IsOAuthClient) {
-			changes["is_service_user"] = true
-			changes["password_never_expires"] = true
+		if err := applyOAuthClientFlags(u, in, changes); err != nil {
+			return err
 		}
 		// A changed address or number has not been confirmed by the user,
 		// so codes are not sent to it until it is.
@@ -407,6 +408,35 @@ func (s *Store) UpdateUser(ctx context.Context, actor Actor, id string, in UserC
 		return nil, err
 	}
 	return out, nil
+}
+
+// applyOAuthClientFlags sets the flags that an OAuth confidential client
+// always has. Ticking Is OAuth confidential client ticks the other two, as
+// the portal's form does. A user that already is an OAuth confidential
+// client and stays one cannot have either flag unticked.
+func applyOAuthClientFlags(u *User, in UserChanges, changes map[string]any) error {
+	oauth := u.IsOAuthClient
+	if in.IsOAuthClient != nil {
+		oauth = *in.IsOAuthClient
+	}
+	if !oauth {
+		return nil
+	}
+	if u.IsOAuthClient {
+		var verrs ValidationErrors
+		if in.IsServiceUser != nil && !*in.IsServiceUser {
+			verrs.Add("is_service_user", "An OAuth confidential client is always a service user. Untick Is OAuth confidential client first.")
+		}
+		if in.PasswordNeverExpires != nil && !*in.PasswordNeverExpires {
+			verrs.Add("password_never_expires", "The password of an OAuth confidential client never expires. Untick Is OAuth confidential client first.")
+		}
+		if err := verrs.Err(); err != nil {
+			return err
+		}
+	}
+	changes["is_service_user"] = true
+	changes["password_never_expires"] = true
+	return nil
 }
 
 // changeUser loads the user, checks that actor may change it and runs fn,

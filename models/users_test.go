@@ -122,14 +122,46 @@ func TestUpdateUserOAuthClientImpliesServiceUser(t *testing.T) {
 		if !got.IsOAuthClient || !got.IsServiceUser || !got.PasswordNeverExpires {
 			t.Errorf("OAuth client flags not enforced: %+v", got)
 		}
-		got, err = s.UpdateUser(ctx, testActor, u.ID, models.UserChanges{IsServiceUser: ptr(false)})
+		for _, tc := range []struct {
+			name  string
+			in    models.UserChanges
+			field string
+		}{
+			{"untick service user", models.UserChanges{IsServiceUser: ptr(false)}, "is_service_user"},
+			{"untick password never expires", models.UserChanges{PasswordNeverExpires: ptr(false)}, "password_never_expires"},
+			{"untick both, keep client", models.UserChanges{IsOAuthClient: ptr(true), IsServiceUser: ptr(false), PasswordNeverExpires: ptr(false)}, "is_service_user"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				_, err := s.UpdateUser(ctx, testActor, u.ID, tc.in)
+				verrs, ok := models.AsValidationErrors(err)
+				if !ok {
+					t.Fatalf("got %v, want a field error on %s", err, tc.field)
+				}
+				if msg := verrs.ByField()[tc.field]; !strings.Contains(msg, "Untick Is OAuth confidential client first") {
+					t.Errorf("message on %s is %q", tc.field, msg)
+				}
+				if got := reload(t, s, u.ID); !got.IsServiceUser || !got.PasswordNeverExpires {
+					t.Errorf("flags changed: %+v", got)
+				}
+			})
+		}
+		got, err = s.UpdateUser(ctx, testActor, u.ID, models.UserChanges{IsOAuthClient: ptr(false), IsServiceUser: ptr(false)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !got.IsServiceUser {
-			t.Error("an OAuth client stopped being a service user")
+		if got.IsOAuthClient || got.IsServiceUser {
+			t.Errorf("unticking the client and service user flags together was not saved: %+v", got)
 		}
 	})
+}
+
+func reload(t *testing.T, s *models.Store, id string) *models.User {
+	t.Helper()
+	u, err := s.UserByID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 func TestUpdateUserValidation(t *testing.T) {
@@ -313,13 +345,4 @@ func TestListAuditFilters(t *testing.T) {
 			})
 		}
 	})
-}
-
-func reload(t *testing.T, s *models.Store, id string) *models.User {
-	t.Helper()
-	u, err := s.UserByID(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
 }

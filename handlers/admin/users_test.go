@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -389,5 +390,40 @@ func TestConcurrentUserCreation(t *testing.T) {
 		if u.LoginName != name+"@example.test" || u.DisplayName != "Display "+name || u.Email != name+"@example.test" {
 			t.Errorf("stored %q / %q / %q for %s", u.LoginName, u.DisplayName, u.Email, name)
 		}
+	}
+}
+
+func TestOAuthClientFlagsCannotBeUnticked(t *testing.T) {
+	e := newEnv(t)
+	client := e.createUser(models.NewUser{LoginName: "client@example.test", IsOAuthClient: true})
+	c := e.apiClient()
+	for _, field := range []string{"is_service_user", "password_never_expires"} {
+		t.Run(field, func(t *testing.T) {
+			r := c.api("PATCH", "/api/admin/users/"+client.ID, map[string]any{field: false})
+			if r.status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422: %s", r.status, r.body)
+			}
+			var result struct {
+				Errors []struct{ Field, Message string } `json:"errors"`
+			}
+			json.Unmarshal(r.env.Result, &result)
+			if len(result.Errors) != 1 || result.Errors[0].Field != field || !strings.Contains(result.Errors[0].Message, "Untick Is OAuth confidential client first") {
+				t.Errorf("field errors %+v", result.Errors)
+			}
+		})
+	}
+	if got := e.user(client.ID); !got.IsServiceUser || !got.PasswordNeverExpires {
+		t.Errorf("flags changed: %+v", got)
+	}
+
+	portal := e.adminClient()
+	portal.get("/admin/users/" + client.ID)
+	form := url.Values{"login_name": {client.LoginName}, "is_oauth_client": {"true"}, "password_never_expires": {"true"}}
+	r := portal.post("/admin/users/"+client.ID, form)
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("portal: status %d, want 422", r.status)
+	}
+	if msg := r.find("error-is_service_user").Text(); !strings.Contains(msg, "always a service user") {
+		t.Errorf("portal field error %q", msg)
 	}
 }
