@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 )
 
 // ErrClientNotAllowed means an access token is valid, but its client or
@@ -43,22 +44,18 @@ func (s *Store) VerifyAccessToken(ctx context.Context, token, issuer string) (*A
 		return nil, fmt.Errorf("%w: %v", ErrInvalidJWT, err)
 	}
 
-	revoked, err := s.IsJWTRevoked(ctx, at.JTI)
-	if err != nil {
-		return nil, err
-	}
-	if revoked {
-		return nil, fmt.Errorf("%w: the token was revoked", ErrInvalidJWT)
-	}
-
 	subject, _ := claims.GetSubject()
-	at.Client, err = s.UserByID(ctx, subject)
+	client, revoked, err := s.clientAndRevocation(ctx, subject, at.JTI)
 	if errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("%w: the token's client no longer exists", ErrInvalidJWT)
 	}
 	if err != nil {
 		return nil, err
 	}
+	if revoked {
+		return nil, fmt.Errorf("%w: the token was revoked", ErrInvalidJWT)
+	}
+	at.Client = client
 	audience, _ := claims.GetAudience()
 	at.App, err = s.AppByAppKey(ctx, audience[0])
 	if errors.Is(err, ErrNotFound) {
@@ -72,6 +69,32 @@ func (s *Store) VerifyAccessToken(ctx context.Context, token, issuer string) (*A
 		return at, ErrClientNotAllowed
 	}
 	return at, nil
+}
+
+// clientAndRevocation returns the user with the id and whether the jti is
+// revoked, in one query, because every bearer request needs both. It
+// returns ErrNotFound when the user does not exist.
+func (s *Store) clientAndRevocation(ctx context.Context, userID, jti string) (*User, bool, error) {
+	if _, err := uuid.Parse(userID); err != nil {
+		return nil, false, ErrNotFound
+	}
+	if jti == "" || len(jti) > maxJTILength {
+		// IsJWTRevoked treats such a jti as never revoked.
+		user, err := s.UserByID(ctx, userID)
+		return user, false, err
+	}
+	var row struct {
+		User    `gorm:"embedded"`
+		Revoked bool
+	}
+	err := s.conn(ctx).Model(&User{}).
+		Select("users.*, EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked", jti).
+		Where("users.id = ?", userID).
+		Take(&row).Error
+	if err != nil {
+		return nil, false, mapError(err)
+	}
+	return &row.User, row.Revoked, nil
 }
 
 // accessTokenFromClaims checks that claims has what the token endpoint
