@@ -106,13 +106,16 @@ func (s *Store) StartMFASession(ctx context.Context, in MFAStart) (string, *MFAS
 	if err != nil {
 		return "", nil, err
 	}
-	var sess *MFASession
+	var (
+		sess *MFASession
+		user *User
+	)
 	err = s.InTx(ctx, func(tx *Store) error {
 		ut, err := tx.ConsumeUserToken(ctx, in.Token)
 		if err != nil {
 			return err
 		}
-		user, err := tx.UserByID(ctx, ut.UserID)
+		user, err = tx.UserByID(ctx, ut.UserID)
 		if err != nil {
 			return err
 		}
@@ -158,7 +161,13 @@ func (s *Store) StartMFASession(ctx context.Context, in MFAStart) (string, *MFAS
 	if err != nil {
 		return "", nil, err
 	}
-	st, err := s.MFAStateByToken(ctx, token)
+	// The state is built from the session and user rows the transaction
+	// wrote and read, so starting does not read them again.
+	app, err := s.AppByID(ctx, in.App.ID)
+	if err != nil {
+		return token, nil, err
+	}
+	st, err := s.mfaState(ctx, sess, user, app)
 	return token, st, err
 }
 
@@ -203,6 +212,12 @@ func (s *Store) MFAStateByToken(ctx context.Context, token string) (*MFAState, e
 	if err != nil {
 		return nil, err
 	}
+	return s.mfaState(ctx, &sess, user, app)
+}
+
+// mfaState is MFAStateByToken for a session whose user and app the caller
+// has read.
+func (s *Store) mfaState(ctx context.Context, sess *MFASession, user *User, app *App) (*MFAState, error) {
 	profile, err := s.profileOf(ctx, app)
 	if err != nil {
 		return nil, err
@@ -213,7 +228,7 @@ func (s *Store) MFAStateByToken(ctx context.Context, token string) (*MFAState, e
 	}
 	challenges, indexes := remainingChallenges(all, sess.PassedThrough)
 
-	st := &MFAState{Session: &sess, User: user, App: app, Challenges: challenges, Step: sess.Passed, profile: profile, indexes: indexes}
+	st := &MFAState{Session: sess, User: user, App: app, Challenges: challenges, Step: sess.Passed, profile: profile, indexes: indexes}
 	if st.Step < len(challenges) {
 		for _, m := range challenges[st.Step] {
 			if IsEnrolled(user, m) {
@@ -246,7 +261,7 @@ func (s *Store) MFAStateByToken(ctx context.Context, token string) (*MFAState, e
 	if profile == nil {
 		return st, ErrNoAuthProfile
 	}
-	st.TriesLeft, err = s.triesLeft(ctx, &sess)
+	st.TriesLeft, err = s.triesLeft(ctx, sess, user)
 	if err != nil {
 		return nil, err
 	}
@@ -267,9 +282,9 @@ func (s *Store) profileOf(ctx context.Context, app *App) (*AuthProfile, error) {
 }
 
 // triesLeft returns how many wrong answers the session and the user may
-// still give.
-func (s *Store) triesLeft(ctx context.Context, sess *MFASession) (int, error) {
-	userFailures, err := s.countUserFailures(ctx, sess.UserID)
+// still give. user is the session's user as the caller read it.
+func (s *Store) triesLeft(ctx context.Context, sess *MFASession, user *User) (int, error) {
+	userFailures, err := s.countFailuresSince(ctx, user.ID, user.LockedUntil)
 	if err != nil {
 		return 0, err
 	}
@@ -562,13 +577,19 @@ func (s *Store) RecordMFAFailure(ctx context.Context, user *User, sourceIP strin
 // window. Answers given before the end of an earlier lockout do not count
 // again, so an expired lockout is not renewed by old failures.
 func (s *Store) countUserFailures(ctx context.Context, userID string) (int64, error) {
-	since := s.Now().Add(-s.Settings.MFALockoutWindow)
 	var user User
 	if err := s.conn(ctx).Select("locked_until").Where("id = ?", userID).Take(&user).Error; err != nil {
 		return 0, mapError(err)
 	}
-	if user.LockedUntil != nil && user.LockedUntil.After(since) {
-		since = *user.LockedUntil
+	return s.countFailuresSince(ctx, userID, user.LockedUntil)
+}
+
+// countFailuresSince is countUserFailures with the user's locked_until
+// as the caller read it.
+func (s *Store) countFailuresSince(ctx context.Context, userID string, lockedUntil *time.Time) (int64, error) {
+	since := s.Now().Add(-s.Settings.MFALockoutWindow)
+	if lockedUntil != nil && lockedUntil.After(since) {
+		since = *lockedUntil
 	}
 	var count int64
 	err := s.conn(ctx).Model(&MFAFailure{}).Where("user_id = ? AND at > ?", userID, since).Count(&count).Error
