@@ -16,10 +16,10 @@ import (
 //     System Administrator and of the roles nested in it.
 //   - An actor changes a user only when it holds every right that user
 //     holds (RightsOf). Changing one's own account is always allowed.
-//   - An actor grants only rights it holds: a role it creates or edits may
-//     carry only those rights, and it may edit, delete or change the
-//     members of a role only when it holds every right that membership of
-//     the role confers.
+//   - An actor grants only rights it holds, so a role it creates or edits
+//     carries only those rights. It edits, deletes or changes the members
+//     of a role only when it holds every right that membership of the role
+//     confers.
 //   - No change may leave System Administrator without a member who can
 //     sign in to the admin portal.
 //
@@ -263,16 +263,41 @@ func (s *Store) nestedRoleIDs(ctx context.Context, outer string) ([]string, erro
 	return ids, nil
 }
 
-// checkAdminSeats returns ErrLastAdministrator unless System Administrator
-// still has a member, direct or through nested roles, who can sign in to
-// the admin portal: not disabled, not locked by an administrator and not a
-// service user. A lockout after wrong passwords runs out by itself, so it
-// does not count. Callers run it inside the transaction of a change, after
-// the change, so the count includes it.
-func (s *Store) checkAdminSeats(ctx context.Context) error {
-	roleIDs, err := s.nestedRoleIDs(ctx, RoleSysAdmin)
+// keepAdminSeat runs change and rejects it with ErrLastAdministrator when
+// it leaves System Administrator without a member who can sign in to the
+// admin portal. Run it inside the transaction of the change, so the
+// rejection rolls the change back. A database that had no such member
+// before the change is not blocked, because that change did not cause
+// the gap.
+func (s *Store) keepAdminSeat(ctx context.Context, change func() error) error {
+	before, err := s.adminSeats(ctx)
 	if err != nil {
 		return err
+	}
+	if err := change(); err != nil {
+		return err
+	}
+	if before == 0 {
+		return nil
+	}
+	after, err := s.adminSeats(ctx)
+	if err != nil {
+		return err
+	}
+	if after == 0 {
+		return ErrLastAdministrator
+	}
+	return nil
+}
+
+// adminSeats counts the members of System Administrator, direct or
+// through nested roles, who can sign in to the admin portal: not
+// disabled, not locked by an administrator and not service users. A
+// lockout after wrong passwords ends by itself, so it does not count.
+func (s *Store) adminSeats(ctx context.Context) (int64, error) {
+	roleIDs, err := s.nestedRoleIDs(ctx, RoleSysAdmin)
+	if err != nil {
+		return 0, err
 	}
 	members := s.conn(ctx).Model(&RoleMember{}).Select("member_id").
 		Where("member_type = ? AND role_id IN ?", PrincipalUser, roleIDs)
@@ -280,13 +305,7 @@ func (s *Store) checkAdminSeats(ctx context.Context) error {
 	err = s.conn(ctx).Model(&User{}).
 		Where("id IN (?) AND disabled = ? AND locked = ? AND is_service_user = ?", members, false, false, false).
 		Count(&n).Error
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return ErrLastAdministrator
-	}
-	return nil
+	return n, err
 }
 
 // recordDenial stores a failure audit event for a change that err rejected

@@ -50,35 +50,44 @@ type ClientCredentials struct {
 // Run permission on it, directly or through a role. Every failure returns
 // a *ClientAuthError. A reading with an unknown id costs one argon2id
 // verification, like a wrong secret, so timing does not reveal which
-// clients exist, and the status checks run only after the secret matched.
+// clients exist. A client that may not get a token is told so only after
+// its secret matched, and always pays the full hash, so timing does not
+// reveal whether its secret was right either.
 func (s *Store) AuthenticateClient(ctx context.Context, app *App, candidates ...ClientCredentials) (*User, error) {
-	client, reason, err := s.matchClientSecret(ctx, dedupeCredentials(candidates))
+	client, ineligible, reason, err := s.matchClientSecret(ctx, app, dedupeCredentials(candidates))
 	if err != nil {
 		return nil, err
 	}
 	if client == nil {
 		return nil, &ClientAuthError{Reason: reason}
 	}
-
-	switch {
-	case client.Disabled:
-		return nil, &ClientAuthError{Reason: ReasonDisabled}
-	case client.IsLockedAt(s.Now()):
-		return nil, &ClientAuthError{Reason: ReasonLocked}
-	case !client.IsOAuthClient:
-		return nil, &ClientAuthError{Reason: ReasonNotOAuthClient}
-	case !app.Enabled:
-		return nil, &ClientAuthError{Reason: ReasonAppDisabled}
-	}
-
-	rights, err := s.AppRightsOf(ctx, client, app.ID)
-	if err != nil {
-		return nil, err
-	}
-	if !rights.Run {
-		return nil, &ClientAuthError{Reason: ReasonNoRunRight}
+	if ineligible != "" {
+		return nil, &ClientAuthError{Reason: ineligible}
 	}
 	return client, nil
+}
+
+// clientIneligibility returns why the user may not get tokens for the
+// app, or "" when it may.
+func (s *Store) clientIneligibility(ctx context.Context, user *User, app *App) (string, error) {
+	switch {
+	case user.Disabled:
+		return ReasonDisabled, nil
+	case user.IsLockedAt(s.Now()):
+		return ReasonLocked, nil
+	case !user.IsOAuthClient:
+		return ReasonNotOAuthClient, nil
+	case !app.Enabled:
+		return ReasonAppDisabled, nil
+	}
+	rights, err := s.AppRightsOf(ctx, user, app.ID)
+	if err != nil {
+		return "", err
+	}
+	if !rights.Run {
+		return ReasonNoRunRight, nil
+	}
+	return "", nil
 }
 
 // matchClientSecret returns the user of the first reading whose secret
@@ -86,10 +95,11 @@ func (s *Store) AuthenticateClient(ctx context.Context, app *App, candidates ...
 // looked up in the cache before any argon2id runs. A client whose second
 // reading is the right one, such as raw Basic credentials with a "+" in
 // the secret, then does not pay for the wrong first reading every time.
-func (s *Store) matchClientSecret(ctx context.Context, candidates []ClientCredentials) (*User, string, error) {
+func (s *Store) matchClientSecret(ctx context.Context, app *App, candidates []ClientCredentials) (client *User, ineligible, reason string, err error) {
 	type reading struct {
-		cred ClientCredentials
-		user *User // nil for an unknown client
+		cred       ClientCredentials
+		user       *User // nil for an unknown client
+		ineligible string
 	}
 	var readings []reading
 	now := s.Now()
@@ -105,15 +115,22 @@ func (s *Store) matchClientSecret(ctx context.Context, candidates []ClientCreden
 			continue
 		}
 		if err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
-		if s.clientSecrets.contains(s.clientSecrets.key(user.ID, user.PasswordHash, cred.Secret), now) {
-			return user, "", nil
+		// The cache serves only clients that may get a token. A client that
+		// may not always pays the full hash, so the time of its answer does
+		// not tell a correct secret from a wrong one.
+		why, err := s.clientIneligibility(ctx, user, app)
+		if err != nil {
+			return nil, "", "", err
 		}
-		readings = append(readings, reading{cred: cred, user: user})
+		if why == "" && s.clientSecrets.contains(s.clientSecrets.key(user.ID, user.PasswordHash, cred.Secret), now) {
+			return user, "", "", nil
+		}
+		readings = append(readings, reading{cred: cred, user: user, ineligible: why})
 	}
 
-	reason := ReasonNoSecret
+	reason = ReasonNoSecret
 	for _, r := range readings {
 		if r.user == nil {
 			s.verifyDummySecret(r.cred)
@@ -122,14 +139,14 @@ func (s *Store) matchClientSecret(ctx context.Context, candidates []ClientCreden
 		}
 		ok, err := s.verifyClientSecret(ctx, r.user, r.cred.Secret)
 		if err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
 		if ok {
-			return r.user, "", nil
+			return r.user, r.ineligible, "", nil
 		}
 		reason = ReasonWrongSecret
 	}
-	return nil, reason, nil
+	return nil, "", reason, nil
 }
 
 // verifyClientSecret checks secret against the user's password hash with
@@ -160,6 +177,7 @@ func (s *Store) verifyDummySecret(cred ClientCredentials) {
 // current ones, it stores a new hash.
 func (s *Store) verifyAndCacheSecret(ctx context.Context, user *User, secret string, key secretCacheKey) (bool, error) {
 	now := s.Now()
+	s.clientSecrets.hashRuns.Add(1)
 	ok, err := s.Hasher.Verify(user.PasswordHash, secret)
 	if errors.Is(err, ErrMalformedHash) {
 		s.Log.ErrorContext(ctx, "a client's stored password hash is malformed; reset its secret", "user_id", user.ID, "error", err)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -51,6 +52,8 @@ type secretCache struct {
 	// verifying shares one argon2id run among concurrent verifications
 	// with the same key. It works when the cache is off too.
 	verifying singleflight.Group
+	// hashRuns counts argon2id verifications of client secrets.
+	hashRuns atomic.Int64
 }
 
 func newSecretCache(macKey []byte, ttl time.Duration, size int) *secretCache {

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
@@ -123,5 +124,45 @@ func TestCachedSecondReadingSkipsArgon2(t *testing.T) {
 	s.Hasher = nil
 	if _, err := s.AuthenticateClient(ctx, app, readings...); err != nil {
 		t.Fatalf("cached second reading: %v", err)
+	}
+}
+
+func TestIneligibleClientSkipsSecretCache(t *testing.T) {
+	s := openInternalTestStore(t)
+	s.Hasher.Params = Argon2Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+	ctx := context.Background()
+	app, err := s.CreateApp(ctx, NewApp{Template: TemplateOAuthClient, Name: "Cached", ApplicationID: "cached"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := s.CreateUser(ctx, NewUser{LoginName: "cached-client@example.test", Password: "cached-secret-0001", IsOAuthClient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetAppPermission(ctx, app.ID, PermissionInput{PrincipalType: PrincipalUser, PrincipalID: client.ID, Run: true}); err != nil {
+		t.Fatal(err)
+	}
+	creds := ClientCredentials{ID: client.LoginName, Secret: "cached-secret-0001"}
+
+	for i := 0; i < 2; i++ {
+		if _, err := s.AuthenticateClient(ctx, app, creds); err != nil {
+			t.Fatalf("authenticate %d: %v", i+1, err)
+		}
+	}
+	if runs := s.clientSecrets.hashRuns.Load(); runs != 1 {
+		t.Fatalf("%d hash runs for two successes, want 1 (the second from the cache)", runs)
+	}
+
+	if err := s.conn(ctx).Model(&User{}).Where("id = ?", client.ID).Update("disabled", true).Error; err != nil {
+		t.Fatal(err)
+	}
+	s.state.invalidate()
+	for i := 0; i < 2; i++ {
+		if _, err := s.AuthenticateClient(ctx, app, creds); !errors.Is(err, ErrInvalidClient) {
+			t.Fatalf("disabled client: %v, want ErrInvalidClient", err)
+		}
+	}
+	if runs := s.clientSecrets.hashRuns.Load(); runs != 3 {
+		t.Errorf("%d hash runs after two attempts of a disabled client, want 3: a cache hit would answer faster for the right secret", runs)
 	}
 }

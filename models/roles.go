@@ -157,17 +157,16 @@ func (s *Store) DeleteRole(ctx context.Context, id string) error {
 	if role.BuiltIn {
 		return ErrBuiltInRole
 	}
-	db := s.conn(ctx)
-	if err := db.Where("member_type = ? AND member_id = ?", PrincipalRole, id).Delete(&RoleMember{}).Error; err != nil {
-		return err
-	}
-	if err := db.Where("principal_type = ? AND principal_id = ?", PrincipalRole, id).Delete(&AppPermission{}).Error; err != nil {
-		return err
-	}
-	if err := db.Where("id = ?", id).Delete(&Role{}).Error; err != nil {
-		return err
-	}
-	return s.checkAdminSeats(ctx)
+	return s.keepAdminSeat(ctx, func() error {
+		db := s.conn(ctx)
+		if err := db.Where("member_type = ? AND member_id = ?", PrincipalRole, id).Delete(&RoleMember{}).Error; err != nil {
+			return err
+		}
+		if err := db.Where("principal_type = ? AND principal_id = ?", PrincipalRole, id).Delete(&AppPermission{}).Error; err != nil {
+			return err
+		}
+		return db.Where("id = ?", id).Delete(&Role{}).Error
+	})
 }
 
 // DeleteRoleAs deletes a role on behalf of actor, which must hold every
@@ -298,14 +297,16 @@ func (s *Store) RemoveRoleMember(ctx context.Context, actor *User, roleID, membe
 	if err := s.checkMembershipChange(ctx, actor, role); err != nil {
 		return err
 	}
-	res := s.conn(ctx).Where("role_id = ? AND member_type = ? AND member_id = ?", roleID, memberType, memberID).Delete(&RoleMember{})
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		return ErrNotFound
-	}
-	return s.checkAdminSeats(ctx)
+	return s.keepAdminSeat(ctx, func() error {
+		res := s.conn(ctx).Where("role_id = ? AND member_type = ? AND member_id = ?", roleID, memberType, memberID).Delete(&RoleMember{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
 }
 
 // RoleMemberEntry is a member with its display name.

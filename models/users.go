@@ -386,19 +386,15 @@ func (s *Store) UpdateUser(ctx context.Context, actor Actor, id string, in UserC
 		if mobile, ok := changes["mobile_number"].(string); ok && mobile != u.MobileNumber {
 			changes["mobile_verified"] = false
 		}
-		if err := tx.updateUserColumns(ctx, id, changes); err != nil {
-			if errors.Is(err, ErrConflict) {
-				return ValidationErrors{{Field: "login_name", Message: "a user with this login name already exists"}}
-			}
+		// A user made a service user can no longer sign in to the admin
+		// portal, so the change may take away an administrator's seat.
+		err := tx.keepAdminSeat(ctx, func() error { return tx.updateUserColumns(ctx, id, changes) })
+		if errors.Is(err, ErrConflict) {
+			return ValidationErrors{{Field: "login_name", Message: "a user with this login name already exists"}}
+		}
+		if err != nil {
 			return err
 		}
-		// A service user cannot sign in to the admin portal.
-		if serviceUser, _ := changes["is_service_user"].(bool); serviceUser {
-			if err := tx.checkAdminSeats(ctx); err != nil {
-				return err
-			}
-		}
-		var err error
 		if out, err = tx.UserByID(ctx, id); err != nil {
 			return err
 		}
@@ -582,13 +578,9 @@ func (s *Store) SetUserLocked(ctx context.Context, actor Actor, id string, locke
 		} else if err := tx.DeleteUserWebSessions(ctx, id); err != nil {
 			return err
 		}
-		if err := tx.updateUserColumns(ctx, id, changes); err != nil {
+		err := tx.keepAdminSeat(ctx, func() error { return tx.updateUserColumns(ctx, id, changes) })
+		if err != nil {
 			return err
-		}
-		if locked {
-			if err := tx.checkAdminSeats(ctx); err != nil {
-				return err
-			}
 		}
 		return tx.RecordAudit(ctx, actor, userAudit(action, u, ""))
 	})
@@ -609,13 +601,11 @@ func (s *Store) SetUserDisabled(ctx context.Context, actor Actor, id string, dis
 				return err
 			}
 		}
-		if err := tx.updateUserColumns(ctx, id, map[string]any{"disabled": disabled}); err != nil {
+		err := tx.keepAdminSeat(ctx, func() error {
+			return tx.updateUserColumns(ctx, id, map[string]any{"disabled": disabled})
+		})
+		if err != nil {
 			return err
-		}
-		if disabled {
-			if err := tx.checkAdminSeats(ctx); err != nil {
-				return err
-			}
 		}
 		return tx.RecordAudit(ctx, actor, userAudit(action, u, ""))
 	})
@@ -654,22 +644,26 @@ func (s *Store) ResetMFA(ctx context.Context, actor Actor, id string) error {
 // is not deleted.
 func (s *Store) DeleteUser(ctx context.Context, actor Actor, id string) error {
 	return s.changeUser(ctx, actor, id, "user.delete", func(tx *Store, u *User) error {
-		db := tx.conn(ctx)
-		if err := db.Where("member_type = ? AND member_id = ?", PrincipalUser, id).Delete(&RoleMember{}).Error; err != nil {
-			return err
-		}
-		if err := db.Where("principal_type = ? AND principal_id = ?", PrincipalUser, id).Delete(&AppPermission{}).Error; err != nil {
-			return err
-		}
-		if err := tx.DeleteUserWebSessions(ctx, id); err != nil {
-			return err
-		}
-		if err := db.Where("id = ?", id).Delete(&User{}).Error; err != nil {
-			return err
-		}
-		if err := tx.checkAdminSeats(ctx); err != nil {
+		err := tx.keepAdminSeat(ctx, func() error { return tx.deleteUserRows(ctx, id) })
+		if err != nil {
 			return err
 		}
 		return tx.RecordAudit(ctx, actor, userAudit("user.delete", u, ""))
 	})
+}
+
+// deleteUserRows deletes the user with its role memberships, app
+// permissions and portal sessions.
+func (s *Store) deleteUserRows(ctx context.Context, id string) error {
+	db := s.conn(ctx)
+	if err := db.Where("member_type = ? AND member_id = ?", PrincipalUser, id).Delete(&RoleMember{}).Error; err != nil {
+		return err
+	}
+	if err := db.Where("principal_type = ? AND principal_id = ?", PrincipalUser, id).Delete(&AppPermission{}).Error; err != nil {
+		return err
+	}
+	if err := s.DeleteUserWebSessions(ctx, id); err != nil {
+		return err
+	}
+	return db.Where("id = ?", id).Delete(&User{}).Error
 }
