@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/portcullis-id/portcullis/handlers/oauth/oauthtest"
+	"github.com/portcullis-id/portcullis/models/modeltest"
 )
 
 // BenchmarkGetTokenForUser measures one GetTokenForUser request through
@@ -12,6 +13,7 @@ import (
 func BenchmarkGetTokenForUser(b *testing.B) {
 	f := oauthtest.New(b, firstBackend(b))
 	token := f.AccessToken(b, "tfu")
+	defer modeltest.ReportCPUTime(b)()
 	for b.Loop() {
 		resp, body := f.Do(b, oauthtest.GetTokenForUserRequest(token, userQuery(oauthtest.User01Name)))
 		if resp.StatusCode != 200 {
