@@ -235,29 +235,3 @@ func (s *Store) AnswerPortalChallenge(ctx context.Context, u *User, challenges [
 	}
 	return ErrMFAWrongAnswer
 }
-
-// VerifyFactor checks an answer with one of the user's factors that needs
-// no code sent first (password, TOTP or security question), for a fresh
-// challenge before a sensitive change. A wrong answer counts towards the
-// user's lockout like a wrong MFA answer, and returns ErrMFAWrongAnswer or
-// ErrUserLocked.
-func (s *Store) VerifyFactor(ctx context.Context, u *User, mechanism, answer, sourceIP string) error {
-	if err := s.checkUserMayAnswer(u); err != nil {
-		return err
-	}
-	if !IsEnrolled(u, mechanism) || (mechanism != MechPassword && mechanism != MechOATH && mechanism != MechSecurityQuestion) {
-		return ErrMFAStale
-	}
-	ok, err := s.verifyMechanism(ctx, u, mechanism, answer, codeCheck{})
-	if err != nil || ok {
-		return err
-	}
-	_, locked, err := s.RecordMFAFailure(ctx, u, sourceIP)
-	switch {
-	case err != nil:
-		return err
-	case locked:
-		return ErrUserLocked
-	}
-	return ErrMFAWrongAnswer
-}

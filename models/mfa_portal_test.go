@@ -73,25 +73,6 @@ func TestPortalMFAFailsAfterMaxWrongAnswers(t *testing.T) {
 	})
 }
 
-func TestVerifyFactorCountsFailures(t *testing.T) {
-	modeltest.Each(t, func(t *testing.T, s *models.Store) {
-		s.Settings.MFAMaxUserFailures = 2
-		f := mfatest.New(t, s, mfatest.Options{})
-		if err := s.VerifyFactor(mfaCtx, f.User, models.MechPassword, mfatest.Password, ""); err != nil {
-			t.Fatalf("right password: %v", err)
-		}
-		if err := s.VerifyFactor(mfaCtx, f.User, models.MechEmail, "123456", ""); !errors.Is(err, models.ErrMFAStale) {
-			t.Fatalf("email code as a fresh challenge: %v", err)
-		}
-		if err := s.VerifyFactor(mfaCtx, f.User, models.MechPassword, "wrong", ""); !errors.Is(err, models.ErrMFAWrongAnswer) {
-			t.Fatalf("first wrong password: %v", err)
-		}
-		if err := s.VerifyFactor(mfaCtx, f.User, models.MechPassword, "wrong", ""); !errors.Is(err, models.ErrUserLocked) {
-			t.Fatalf("second wrong password: %v", err)
-		}
-	})
-}
-
 func TestContactCodeRules(t *testing.T) {
 	modeltest.Each(t, func(t *testing.T, s *models.Store) {
 		f := mfatest.New(t, s, mfatest.Options{})

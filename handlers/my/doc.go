@@ -6,7 +6,8 @@
 //	GET  /my/mfa                the challenges of the user portal's profile
 //	POST /my/mfa/choose|answer|resend   as /run/choose, /run/answer, /run/resend
 //	POST /my/logout             sign-out
-//	GET  /my/verify, POST       fresh challenge: mechanism (password or oath_otp), answer
+//	GET  /my/verify             fresh challenge: one of the user's second factors
+//	POST /my/verify/choose|answer|resend   as /run/choose, /run/answer, /run/resend
 //	GET  /my/totp, POST         authenticator app: QR code and key, then code
 //	GET  /my/email, POST        email address (value), then POST /my/email/confirm (code)
 //	GET  /my/mobile, POST       mobile number (value), then POST /my/mobile/confirm (code)
@@ -19,7 +20,16 @@
 // after too many wrong passwords gets the same response. Each client
 // address may post the form Settings.SignInRateLimit times per
 // Settings.SignInRateWindow. The session is regenerated at sign-in and after
-// each fresh challenge. Replacing or removing a factor needs a fresh
-// challenge within the last five minutes; signing in counts as one.
-// Every form carries a CSRF token bound to the session.
+// each fresh challenge.
+//
+// Once a user has a second factor (TOTP, a verified email address or
+// mobile number, the security question), adding, replacing or removing
+// any factor needs a fresh challenge: an answer of one of those factors
+// within the last five minutes. The password never counts, so someone who
+// knows it cannot replace the factors that guard the user's apps. A
+// sign-in whose portal profile asked a second factor counts as one. A
+// user without a second factor sets up the first with the password
+// sign-in alone. Every change is audited and mailed to the user's verified
+// addresses, before and after the change, or kept in the outbox when
+// there is none. Every form carries a CSRF token bound to the session.
 package my

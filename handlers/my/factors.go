@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -57,79 +56,6 @@ func isEnrolled(u *models.User, key string) bool {
 		return models.IsEnrolled(u, models.MechSMS)
 	case factorQuestion:
 		return models.IsEnrolled(u, models.MechSecurityQuestion)
-	}
-	return false
-}
-
-// isFresh reports whether the user signed in or passed a fresh challenge
-// within FreshChallengeWindow.
-func (h *handler) isFresh(c *fiber.Ctx) bool {
-	at := time.Unix(int64(sessionOf(c).Int(keyStepUpAt)), 0)
-	return h.store.Now().Sub(at) < FreshChallengeWindow
-}
-
-// needsStepUp returns true, after sending the browser to the fresh
-// challenge, when changing the factor with the key needs one: it is set
-// up and the last challenge is older than FreshChallengeWindow.
-func (h *handler) needsStepUp(c *fiber.Ctx, key string) (bool, error) {
-	if !isEnrolled(userOf(c), key) || h.isFresh(c) {
-		return false, nil
-	}
-	sessionOf(c).Values[keyNext] = "/my/" + key
-	return true, h.redirect(c, "/my/verify")
-}
-
-// stepUpOptions are the factors a fresh challenge accepts: those answered
-// without a code being sent.
-func stepUpOptions(u *models.User) []views.StepUpOption {
-	out := []views.StepUpOption{{Mechanism: models.MechPassword, Label: "Password"}}
-	if u.HasTOTP() {
-		out = append(out, views.StepUpOption{Mechanism: models.MechOATH, Label: "Code from your authenticator app"})
-	}
-	return out
-}
-
-func (h *handler) showStepUp(c *fiber.Ctx) error {
-	return h.render(c, fiber.StatusOK, views.StepUp(views.StepUpPage{CSRF: csrfOf(c), Options: stepUpOptions(userOf(c))}))
-}
-
-// stepUp checks the fresh challenge, regenerates the session and returns
-// to the page that asked for it. Wrong answers count towards the user's
-// MFA lockout.
-func (h *handler) stepUp(c *fiber.Ctx) error {
-	u := userOf(c)
-	err := h.store.VerifyFactor(c.UserContext(), u, postValue(c, "mechanism"), postValue(c, "answer"), c.IP())
-	switch {
-	case errors.Is(err, models.ErrMFAWrongAnswer), errors.Is(err, models.ErrMFAStale):
-		h.logger(c).InfoContext(c.UserContext(), "user portal fresh challenge failed", "user_id", u.ID, "mechanism", postValue(c, "mechanism"))
-		return h.render(c, fiber.StatusOK, views.StepUp(views.StepUpPage{CSRF: csrfOf(c), Options: stepUpOptions(u), Error: msgWrongAnswer}))
-	case errors.Is(err, models.ErrUserLocked), errors.Is(err, models.ErrUserDisabled):
-		return h.mfaError(c, models.ErrUserLocked)
-	case err != nil:
-		return err
-	}
-
-	s := sessionOf(c)
-	if err := regenerate(s); err != nil {
-		return err
-	}
-	s.Values[keyStepUpAt] = h.store.Now().Unix()
-	next := s.String(keyNext)
-	delete(s.Values, keyNext)
-	if !isPortalPage(next) {
-		next = "/my"
-	}
-	return h.redirect(c, next)
-}
-
-// isPortalPage reports whether path is one of the pages that ask for a
-// fresh challenge, so the value kept in the session is never a redirect
-// to anywhere else.
-func isPortalPage(path string) bool {
-	for _, key := range []string{factorTOTP, contactEmail, contactMobile, factorQuestion} {
-		if path == "/my/"+key {
-			return true
-		}
 	}
 	return false
 }
@@ -196,7 +122,7 @@ func (h *handler) enrollTOTP(c *fiber.Ctx) error {
 		return err
 	}
 	delete(sessionOf(c).Values, keyTOTPSecret)
-	if err := h.audit(c, u, "my.enroll_totp", models.OutcomeSuccess); err != nil {
+	if err := h.recordFactorChange(c, u, "my.enroll_totp", factorTOTP, changeOf(u.HasTOTP())); err != nil {
 		return err
 	}
 	return h.redirectWithNotice(c, "/my", "Your authenticator app is set up.")
@@ -222,7 +148,8 @@ func (h *handler) saveQuestion(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.audit(c, u, "my.set_security_question", models.OutcomeSuccess); err != nil {
+	change := changeOf(models.IsEnrolled(u, models.MechSecurityQuestion))
+	if err := h.recordFactorChange(c, u, "my.set_security_question", factorQuestion, change); err != nil {
 		return err
 	}
 	return h.redirectWithNotice(c, "/my", "Your security question is saved.")
@@ -235,6 +162,9 @@ func (h *handler) removeFactor(key string) fiber.Handler {
 			return err
 		}
 		u := userOf(c)
+		if !isEnrolled(u, key) {
+			return h.redirectWithNotice(c, "/my", "That factor is not set up, so there is nothing to remove.")
+		}
 		ctx := c.UserContext()
 		var err error
 		switch key {
@@ -250,7 +180,7 @@ func (h *handler) removeFactor(key string) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		if err := h.audit(c, u, "my.remove_"+key, models.OutcomeSuccess); err != nil {
+		if err := h.recordFactorChange(c, u, "my.remove_"+key, key, changeRemoved); err != nil {
 			return err
 		}
 		return h.redirectWithNotice(c, "/my", "The factor is removed.")
@@ -407,7 +337,8 @@ func (h *handler) confirmContact(kind string) fiber.Handler {
 		if err := h.savePendingContact(c, kind, nil); err != nil {
 			return err
 		}
-		if err := h.audit(c, u, "my.verify_"+kind, models.OutcomeSuccess); err != nil {
+		change := changeOf(models.IsEnrolled(u, contactKinds[kind].mechanism))
+		if err := h.recordFactorChange(c, u, "my.verify_"+kind, kind, change); err != nil {
 			return err
 		}
 		return h.redirectWithNotice(c, "/my", contactKinds[kind].label+" confirmed.")

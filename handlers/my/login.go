@@ -74,7 +74,7 @@ func (h *handler) login(c *fiber.Ctx) error {
 		return err
 	}
 	if len(challenges) == 0 {
-		return h.completeSignIn(c, user)
+		return h.completeSignIn(c, user, nil)
 	}
 	st, err := models.NewPortalMFA(user.ID, h.store.Now())
 	if err != nil {
@@ -117,14 +117,21 @@ func (h *handler) checkCredentials(ctx context.Context, actor models.Actor, pass
 }
 
 // completeSignIn turns the session into a signed-in one with a new id.
-func (h *handler) completeSignIn(c *fiber.Ctx, user *models.User) error {
+// amr lists the mechanisms the portal's challenges asked. A sign-in that
+// answered a second factor counts as a fresh challenge, one with the
+// password alone does not.
+func (h *handler) completeSignIn(c *fiber.Ctx, user *models.User, amr []string) error {
 	s := sessionOf(c)
 	if err := regenerate(s); err != nil {
 		return err
 	}
 	delete(s.Values, keyPendingMFA)
+	delete(s.Values, keyStepUp)
 	s.Values[session.KeyUserID] = user.ID
-	s.Values[keyStepUpAt] = h.store.Now().Unix()
+	delete(s.Values, keyStepUpAt)
+	if hasSecondFactor(amr) {
+		s.Values[keyStepUpAt] = h.store.Now().Unix()
+	}
 	if err := h.audit(c, user, "my.sign_in", models.OutcomeSuccess); err != nil {
 		return err
 	}
@@ -196,7 +203,7 @@ func (h *handler) showMFA(c *fiber.Ctx) error {
 		return h.mfaError(c, err)
 	}
 	if p.state.Passed >= len(p.challenges) {
-		return h.completeSignIn(c, p.user)
+		return h.completeSignIn(c, p.user, p.state.AMR)
 	}
 	options := models.ChallengeOptions(p.user, p.challenges, p.state.Passed)
 	if len(options) == 0 {
@@ -259,7 +266,7 @@ func (h *handler) answerMFA(c *fiber.Ctx) error {
 		return h.mfaError(c, err)
 	}
 	if p.state.Passed >= len(p.challenges) {
-		return h.completeSignIn(c, p.user)
+		return h.completeSignIn(c, p.user, p.state.AMR)
 	}
 	// A passed challenge is a step up in privilege, so the id changes.
 	if err := regenerate(sessionOf(c)); err != nil {

@@ -28,8 +28,9 @@ const (
 	CookieName      = "portcullis_my"
 	idleTimeout     = 30 * time.Minute
 	absoluteTimeout = 12 * time.Hour
-	// FreshChallengeWindow is how long a sign-in or fresh challenge allows
-	// replacing and removing factors.
+	// FreshChallengeWindow is how long an answered second factor, at
+	// sign-in or in a fresh challenge, allows adding, replacing and
+	// removing factors.
 	FreshChallengeWindow = 5 * time.Minute
 )
 
@@ -37,6 +38,7 @@ const (
 const (
 	keyCSRF       = "csrf"
 	keyStepUpAt   = "stepup_at"
+	keyStepUp     = "stepup_mfa"
 	keyPendingMFA = "pending_mfa"
 	keyTOTPSecret = "totp_pending"
 	keyNext       = "next"
@@ -80,7 +82,9 @@ func Register(app *fiber.App, d deps.Deps) {
 
 	app.Get("/my", h.signedIn(h.dashboard))
 	app.Get("/my/verify", h.signedIn(h.showStepUp))
-	app.Post("/my/verify", h.withCSRF(h.signedIn(h.stepUp)))
+	app.Post("/my/verify/choose", h.withCSRF(h.signedIn(h.chooseStepUp)))
+	app.Post("/my/verify/answer", h.withCSRF(h.signedIn(h.answerStepUp)))
+	app.Post("/my/verify/resend", h.withCSRF(h.signedIn(h.resendStepUp)))
 	app.Get("/my/totp", h.signedIn(h.showTOTP))
 	app.Post("/my/totp", h.withCSRF(h.signedIn(h.enrollTOTP)))
 	app.Get("/my/question", h.signedIn(h.showQuestion))

@@ -293,47 +293,207 @@ func TestMyTOTPEnrollment(t *testing.T) {
 	})
 }
 
-func TestMyReplacingNeedsFreshChallenge(t *testing.T) {
+// hiddenFields returns the hidden fields of the first form matching
+// selector.
+func (r *response) hiddenFields(t *testing.T, selector string) url.Values {
+	t.Helper()
+	form := r.doc.Find(selector).First()
+	if form.Length() == 0 {
+		t.Fatalf("no form %s in the page (status %d): %s", selector, r.StatusCode, r.body)
+	}
+	values := url.Values{}
+	form.Find("input[type=hidden]").Each(func(_ int, sel *goquery.Selection) {
+		name, _ := sel.Attr("name")
+		value, _ := sel.Attr("value")
+		values.Set(name, value)
+	})
+	return values
+}
+
+// answerStepUp posts the answer on a fresh challenge page.
+func (b *browser) answerStepUp(page *response, answer string) *response {
+	b.t.Helper()
+	form := page.hiddenFields(b.t, `[data-testid="mfa-challenge-form"]`)
+	form.Set("answer", answer)
+	return b.post("/my/verify/answer", form)
+}
+
+func TestMyPasswordIsNotFreshChallenge(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		u := e.newUser(t, models.NewUser{})
+		mfatest.EnrollUser(t, s, u.ID, models.MechOATH)
+		b := e.browser(t)
+		dashboard := b.mustSignIn(u)
+
+		for _, path := range []string{"/my/totp", "/my/question", "/my/email"} {
+			if resp := b.get(path); resp.Header.Get("Location") != "/my/verify" {
+				t.Errorf("GET %s right after a password sign-in: status %d location %q, want the fresh challenge", path, resp.StatusCode, resp.Header.Get("Location"))
+			}
+		}
+		if resp := b.submit(dashboard, "/my/question", url.Values{"question": {"Pet?"}, "answer": {"Fluffy"}}); resp.Header.Get("Location") != "/my/verify" {
+			t.Errorf("adding a factor: status %d location %q, want the fresh challenge", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if resp := b.submit(dashboard, "/my/totp/remove", nil); resp.Header.Get("Location") != "/my/verify" {
+			t.Errorf("removing a factor: status %d location %q, want the fresh challenge", resp.StatusCode, resp.Header.Get("Location"))
+		}
+
+		verify := b.get("/my/verify")
+		if verify.StatusCode != http.StatusOK {
+			t.Fatalf("fresh challenge page: status %d", verify.StatusCode)
+		}
+		if verify.doc.Find(`input[type="password"]`).Length() != 0 || verify.doc.Find(`[data-testid="mfa-choice-password"]`).Length() != 0 {
+			t.Error("the fresh challenge offers the password")
+		}
+		form := verify.hiddenFields(t, `[data-testid="mfa-challenge-form"]`)
+		form.Set("mechanism", models.MechPassword)
+		form.Set("answer", mfatest.Password)
+		b.post("/my/verify/answer", form)
+		if resp := b.get("/my/totp"); resp.Header.Get("Location") != "/my/verify" {
+			t.Fatalf("after posting the password to the fresh challenge: status %d location %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		stored, _ := s.UserByID(ctx, u.ID)
+		if !stored.HasTOTP() || stored.SecurityAnswerHash != "" {
+			t.Fatal("a factor changed without a fresh second factor")
+		}
+	})
+}
+
+func TestMyFreshChallengeWithTOTP(t *testing.T) {
 	modeltest.Each(t, func(t *testing.T, s *models.Store) {
 		e := newEnv(t, s)
 		u := e.newUser(t, models.NewUser{})
 		mfatest.EnrollUser(t, s, u.ID, models.MechOATH, models.MechSecurityQuestion)
 		b := e.browser(t)
-		dashboard := b.mustSignIn(u)
+		b.mustSignIn(u)
 
-		e.clock.Advance(my.FreshChallengeWindow + time.Second)
-		for _, path := range []string{"/my/totp", "/my/question"} {
-			if resp := b.get(path); resp.Header.Get("Location") != "/my/verify" {
-				t.Errorf("GET %s after the window: status %d location %q", path, resp.StatusCode, resp.Header.Get("Location"))
-			}
+		if resp := b.get("/my/totp"); resp.Header.Get("Location") != "/my/verify" {
+			t.Fatalf("GET /my/totp: status %d location %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
-		if resp := b.submit(dashboard, "/my/totp/remove", nil); resp.Header.Get("Location") != "/my/verify" {
-			t.Fatalf("remove after the window: status %d location %q", resp.StatusCode, resp.Header.Get("Location"))
+		choices := b.get("/my/verify")
+		if choices.doc.Find(`[data-testid="mfa-choice-oath_otp"]`).Length() != 1 || choices.doc.Find(`[data-testid="mfa-choice-security_question"]`).Length() != 1 {
+			t.Fatalf("the fresh challenge does not offer TOTP and the security question: %s", choices.body)
 		}
-		if stored, _ := s.UserByID(ctx, u.ID); !stored.HasTOTP() {
-			t.Fatal("the factor was removed without a fresh challenge")
+		page := b.post("/my/verify/choose", choices.hiddenFields(t, `form:has([data-testid="mfa-choice-oath_otp"])`))
+		wrong := b.answerStepUp(page, "000000")
+		if wrong.StatusCode != http.StatusOK || wrong.testID("mfa-error") == "" {
+			t.Fatalf("wrong code: status %d", wrong.StatusCode)
 		}
 
-		verify := b.get("/my/verify")
-		wrong := b.submit(verify, "/my/verify", url.Values{"mechanism": {models.MechPassword}, "answer": {"wrong"}})
-		if wrong.testID("my-error") == "" {
-			t.Fatalf("wrong password accepted: status %d", wrong.StatusCode)
-		}
 		before := b.cookies[my.CookieName]
-		ok := b.submit(wrong, "/my/verify", url.Values{"mechanism": {models.MechPassword}, "answer": {mfatest.Password}})
+		code, _ := models.TOTPCode(mfatest.TOTPSecret, e.clock.Now())
+		ok := b.answerStepUp(wrong, code)
 		if ok.Header.Get("Location") != "/my/totp" {
-			t.Fatalf("fresh challenge: status %d location %q", ok.StatusCode, ok.Header.Get("Location"))
+			t.Fatalf("fresh challenge: status %d location %q, want /my/totp", ok.StatusCode, ok.Header.Get("Location"))
 		}
 		if b.cookies[my.CookieName] == before {
 			t.Error("the session id did not change after the fresh challenge")
 		}
 
-		dashboard = b.get("/my")
+		dashboard := b.get("/my")
 		if resp := b.submit(dashboard, "/my/totp/remove", nil); resp.Header.Get("Location") != "/my" {
 			t.Fatalf("remove: status %d location %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
 		if stored, _ := s.UserByID(ctx, u.ID); stored.HasTOTP() {
 			t.Fatal("the factor was not removed")
+		}
+
+		e.clock.Advance(my.FreshChallengeWindow)
+		if resp := b.get("/my/question"); resp.Header.Get("Location") != "/my/verify" {
+			t.Errorf("after the window: status %d location %q, want the fresh challenge", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+}
+
+func TestMyFreshChallengeWithEmailCode(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		u := e.newUser(t, models.NewUser{})
+		mfatest.EnrollUser(t, s, u.ID, models.MechEmail)
+		b := e.browser(t)
+		b.mustSignIn(u)
+
+		b.get("/my/question")
+		page := b.get("/my/verify")
+		if got := page.testID("mfa-notice"); got != "We sent a code to j***@example.com." {
+			t.Fatalf("notice %q: %s", got, page.body)
+		}
+		mails, err := s.OutboxMessagesTo(ctx, mfatest.Email)
+		if err != nil || len(mails) != 1 {
+			t.Fatalf("outbox has %d mails, want 1 (err %v)", len(mails), err)
+		}
+		code := regexp.MustCompile(`\b\d{6}\b`).FindString(mails[0].Body)
+		if resp := b.answerStepUp(page, code); resp.Header.Get("Location") != "/my/question" {
+			t.Fatalf("fresh challenge: status %d location %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+
+		form := b.get("/my/question")
+		if resp := b.submit(form, "/my/question", url.Values{"question": {"First school?"}, "answer": {"Hill Street"}}); resp.Header.Get("Location") != "/my" {
+			t.Fatalf("save: status %d location %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		mails, _ = s.OutboxMessagesTo(ctx, mfatest.Email)
+		if len(mails) != 2 {
+			t.Fatalf("outbox has %d mails, want the code and the notice", len(mails))
+		}
+		for _, want := range []string{"security question", "added", u.LoginName} {
+			if !strings.Contains(mails[1].Body, want) {
+				t.Errorf("notice %q lacks %q", mails[1].Body, want)
+			}
+		}
+		events, err := s.ListAudit(ctx, models.AuditQuery{Action: "my.set_security_question"})
+		if err != nil || events.Total != 1 || !strings.Contains(events.Events[0].Details, "change: added") {
+			t.Errorf("audit events %+v, err %v", events.Events, err)
+		}
+	})
+}
+
+func TestMyFirstFactorNeedsOnlyPassword(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, s *models.Store) {
+		e := newEnv(t, s)
+		u := e.newUser(t, models.NewUser{Email: "first.factor@example.org"})
+		b := e.browser(t)
+		b.mustSignIn(u)
+		e.clock.Advance(my.FreshChallengeWindow + time.Second)
+
+		form := b.get("/my/question")
+		if form.StatusCode != http.StatusOK {
+			t.Fatalf("first factor: status %d location %q", form.StatusCode, form.Header.Get("Location"))
+		}
+		if resp := b.submit(form, "/my/question", url.Values{"question": {"First school?"}, "answer": {"Hill Street"}}); resp.Header.Get("Location") != "/my" {
+			t.Fatalf("save: status %d location %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		notices, err := s.OutboxMessagesTo(ctx, "first.factor@example.org")
+		if err != nil || len(notices) != 1 || !strings.Contains(notices[0].Body, "added") {
+			t.Errorf("outbox notice for a user without a verified address: %+v, err %v", notices, err)
+		}
+
+		if resp := b.get("/my/totp"); resp.Header.Get("Location") != "/my/verify" {
+			t.Errorf("second factor: status %d location %q, want the fresh challenge", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+}
+
+func TestMyFreshChallengeFailuresSignOut(t *testing.T) {
+	modeltest.Each(t, func(t *testing.T, s *models.Store) {
+		s.Settings.MFAMaxUserFailures = 20
+		e := newEnv(t, s)
+		u := e.newUser(t, models.NewUser{})
+		mfatest.EnrollUser(t, s, u.ID, models.MechSecurityQuestion)
+		b := e.browser(t)
+		b.mustSignIn(u)
+
+		page := b.get("/my/verify")
+		for i := range s.Settings.MFAMaxSessionFailures {
+			page = b.answerStepUp(page, "wrong answer")
+			if i < s.Settings.MFAMaxSessionFailures-1 && page.StatusCode != http.StatusOK {
+				t.Fatalf("wrong answer %d: status %d", i+1, page.StatusCode)
+			}
+		}
+		if page.StatusCode != http.StatusForbidden || page.doc.Find(`[data-testid="my-login-form"]`).Length() != 1 {
+			t.Fatalf("after %d wrong answers: status %d, want the sign-in page", s.Settings.MFAMaxSessionFailures, page.StatusCode)
+		}
+		if resp := b.get("/my"); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("/my after the failed fresh challenge: status %d, want a redirect to sign in", resp.StatusCode)
 		}
 	})
 }
@@ -428,6 +588,9 @@ func TestMyPortalProfileChallenges(t *testing.T) {
 		}
 		if b.get("/my").StatusCode != http.StatusOK {
 			t.Fatal("the portal did not open after the challenge")
+		}
+		if resp := b.get("/my/question"); resp.StatusCode != http.StatusOK {
+			t.Errorf("a sign-in with TOTP counts as a fresh challenge: status %d location %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
 
 		t.Run("wrong answers end the sign-in", func(t *testing.T) {
