@@ -20,8 +20,8 @@ import (
 //     carries only those rights. It edits, deletes or changes the members
 //     of a role only when it holds every right that membership of the role
 //     confers.
-//   - No change may leave System Administrator without a member who can
-//     sign in to the admin portal.
+//   - No change may take away the last member of System Administrator who
+//     can sign in to the admin portal (see keepAdminSeat).
 //
 // The actor of a store method is the user named by Actor.UserID. An Actor
 // without a user id, or a nil *User, is the server itself (bootstrap,
@@ -312,7 +312,7 @@ func (s *Store) adminSeats(ctx context.Context) (int64, error) {
 // (any error matching ErrForbidden) and returns err. The change's
 // transaction has rolled back by then, so the event is written on its own.
 // A store inside a caller's transaction writes nothing, because the event
-// would roll back too; Audited records it once that transaction ends.
+// would roll back too. Audited records it once that transaction ends.
 func (s *Store) recordDenial(ctx context.Context, actor Actor, e AuditEntry, err error) error {
 	if err == nil || !errors.Is(err, ErrForbidden) || s.inTx {
 		return err
