@@ -214,6 +214,10 @@ var MechanismLabels = map[string]string{
 	MechSecurityQuestion: "Security question",
 }
 
+// IsCodeMechanism reports whether the mechanism sends a one-time code
+// (email or SMS) before the user can answer.
+func IsCodeMechanism(m string) bool { return m == MechEmail || m == MechSMS }
+
 // MaxChallenges is the number of ordered challenges a profile can hold.
 const MaxChallenges = 3
 

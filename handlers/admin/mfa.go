@@ -117,7 +117,7 @@ func (p *portal) showMFA(c *fiber.Ctx) error {
 		if err := models.ChoosePortalMechanism(pm.user, pm.challenges, pm.state, pm.state.Passed, options[0]); err != nil {
 			return err
 		}
-		if isCodeMechanism(pm.state.Mechanism) {
+		if models.IsCodeMechanism(pm.state.Mechanism) {
 			errText, notice = p.sendMFACode(c, pm)
 		}
 	}
@@ -136,7 +136,7 @@ func (p *portal) chooseMFA(c *fiber.Ctx) error {
 		return c.Redirect("/admin/mfa", fiber.StatusSeeOther)
 	}
 	var errText, notice string
-	if isCodeMechanism(pm.state.Mechanism) {
+	if models.IsCodeMechanism(pm.state.Mechanism) {
 		errText, notice = p.sendMFACode(c, pm)
 	}
 	return p.renderMFA(c, pm, errText, notice)
@@ -221,6 +221,7 @@ func (p *portal) sendMFACode(c *fiber.Ctx, pm *pendingMFA) (string, string) {
 	if err := p.notifier.SendCode(ctx, code.Mechanism, code.Destination, code.Code, "the Portcullis admin portal"); err != nil {
 		p.log.ErrorContext(ctx, "sending an admin sign-in code failed", "request_id", middleware.GetRequestID(c), "user_id", pm.user.ID,
 			"mechanism", code.Mechanism, "error", err)
+		p.store.WithdrawPortalCode(pm.user, pm.state, code)
 		return msgMFASendFailed, ""
 	}
 	return "", "We sent a code to " + maskDestination(code.Mechanism, code.Destination) + "."
@@ -240,6 +241,7 @@ func (p *portal) renderMFA(c *fiber.Ctx, pm *pendingMFA, errText, notice string)
 		Step:       pm.state.Passed,
 		Mechanism:  pm.state.Mechanism,
 		TriesLeft:  p.store.Settings.MFAMaxSessionFailures - pm.state.Failures,
+		NoCodeSent: models.IsCodeMechanism(pm.state.Mechanism) && !pm.state.CodeSent(pm.user, p.store.Now()),
 	})
 	page.CSRF = csrfToken(c)
 	page.Error, page.Notice = errText, notice
@@ -298,8 +300,6 @@ func (p *portal) auditMFAFailure(c *fiber.Ctx, user *models.User, reason string)
 func postValue(c *fiber.Ctx, name string) string {
 	return string(c.Request().PostArgs().Peek(name))
 }
-
-func isCodeMechanism(m string) bool { return m == models.MechEmail || m == models.MechSMS }
 
 func maskDestination(mechanism, destination string) string {
 	if mechanism == models.MechEmail {

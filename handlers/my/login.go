@@ -214,7 +214,7 @@ func (h *handler) showMFA(c *fiber.Ctx) error {
 		if err := models.ChoosePortalMechanism(p.user, p.challenges, p.state, p.state.Passed, options[0]); err != nil {
 			return err
 		}
-		if isCodeMechanism(p.state.Mechanism) {
+		if models.IsCodeMechanism(p.state.Mechanism) {
 			errText, notice = h.sendPortalCode(c, p)
 		}
 	}
@@ -231,7 +231,7 @@ func (h *handler) chooseMFA(c *fiber.Ctx) error {
 		return h.redirect(c, "/my/mfa")
 	}
 	var errText, notice string
-	if isCodeMechanism(p.state.Mechanism) {
+	if models.IsCodeMechanism(p.state.Mechanism) {
 		errText, notice = h.sendPortalCode(c, p)
 	}
 	return h.renderMFA(c, p, errText, notice)
@@ -322,7 +322,7 @@ func (h *handler) renderMFA(c *fiber.Ctx, p *portalMFA, errText, notice string) 
 		Step:       p.state.Passed,
 		Mechanism:  p.state.Mechanism,
 		TriesLeft:  left,
-		NoCodeSent: isCodeMechanism(p.state.Mechanism) && !p.state.CodeSent(p.user, h.store.Now()),
+		NoCodeSent: models.IsCodeMechanism(p.state.Mechanism) && !p.state.CodeSent(p.user, h.store.Now()),
 	})
 	page.CSRF = csrfOf(c)
 	page.Error, page.Notice = errText, notice
@@ -369,8 +369,6 @@ func (h *handler) notEnrolled(c *fiber.Ctx, p *portalMFA) error {
 	h.logger(c).InfoContext(c.UserContext(), "user portal challenge has no mechanism the user is enrolled in", "user_id", p.user.ID, "step", step+1)
 	return middleware.NewHTTPError(fiber.StatusForbidden, msgNotEnrolled, errors.New("user portal challenge has no enrolled mechanism"))
 }
-
-func isCodeMechanism(m string) bool { return m == models.MechEmail || m == models.MechSMS }
 
 func maskDestination(mechanism, destination string) string {
 	if mechanism == models.MechEmail {

@@ -102,7 +102,7 @@ func (h *handler) showStepUp(c *fiber.Ctx) error {
 		if err := models.ChoosePortalMechanism(p.user, p.challenges, p.state, 0, options[0]); err != nil {
 			return err
 		}
-		if isCodeMechanism(p.state.Mechanism) {
+		if models.IsCodeMechanism(p.state.Mechanism) {
 			errText, notice = h.sendPortalCode(c, p)
 		}
 	}
@@ -121,7 +121,7 @@ func (h *handler) chooseStepUp(c *fiber.Ctx) error {
 		return h.redirect(c, "/my/verify")
 	}
 	var errText, notice string
-	if isCodeMechanism(p.state.Mechanism) {
+	if models.IsCodeMechanism(p.state.Mechanism) {
 		errText, notice = h.sendPortalCode(c, p)
 	}
 	return h.renderStepUp(c, p, errText, notice)
@@ -207,7 +207,7 @@ func (h *handler) renderStepUp(c *fiber.Ctx, p *portalMFA, errText, notice strin
 		Step:       p.state.Passed,
 		Mechanism:  p.state.Mechanism,
 		TriesLeft:  h.store.Settings.MFAMaxSessionFailures - p.state.Failures,
-		NoCodeSent: isCodeMechanism(p.state.Mechanism) && !p.state.CodeSent(p.user, h.store.Now()),
+		NoCodeSent: models.IsCodeMechanism(p.state.Mechanism) && !p.state.CodeSent(p.user, h.store.Now()),
 	})
 	page.Lead = "Confirm that it is you before changing how you sign in to"
 	page.CancelURL = "/my"

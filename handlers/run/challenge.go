@@ -49,7 +49,7 @@ func (h *handler) showChallenge(c *fiber.Ctx) error {
 			return h.stateError(c, ms, st, err)
 		}
 		page.state = st
-		if isCodeMechanism(st.Mechanism()) {
+		if models.IsCodeMechanism(st.Mechanism()) {
 			page = h.sendCode(c, ms)
 		}
 	}
@@ -91,7 +91,7 @@ func (h *handler) choose(c *fiber.Ctx) error {
 	if err != nil {
 		return h.stateError(c, ms, st, err)
 	}
-	if !isCodeMechanism(st.Mechanism()) {
+	if !models.IsCodeMechanism(st.Mechanism()) {
 		return c.Redirect("/run/challenge", fiber.StatusSeeOther)
 	}
 	return h.renderChallenge(c, ms, h.sendCode(c, ms))
@@ -234,7 +234,7 @@ func (h *handler) renderChallenge(c *fiber.Ctx, ms *mfaSession, extra challengeP
 		Step:       st.Step,
 		Mechanism:  st.Mechanism(),
 		TriesLeft:  st.TriesLeft,
-		NoCodeSent: isCodeMechanism(st.Mechanism()) && !codeSent,
+		NoCodeSent: models.IsCodeMechanism(st.Mechanism()) && !codeSent,
 	})
 	p.CSRF = h.csrfFor(ms.token)
 	p.Error, p.Notice = extra.errorText, extra.noticeText
@@ -327,8 +327,6 @@ func (h *handler) renderNotEnrolled(c *fiber.Ctx, ms *mfaSession, st *models.MFA
 	}
 	return render(c, fiber.StatusForbidden, views.NotEnrolled(p))
 }
-
-func isCodeMechanism(m string) bool { return m == models.MechEmail || m == models.MechSMS }
 
 // destinationOf returns the masked destination of a code mechanism.
 func destinationOf(u *models.User, mechanism string) string {

@@ -1615,7 +1615,7 @@ func Policy(d PolicyPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = SelectField(Field{Name: "auth_profile_id", Label: "Authentication profile", Error: d.Error, Help: "The challenges a user answers before this app launches. With none, the app launches without MFA."}, d.Profiles).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = SelectField(Field{Name: "auth_profile_id", Label: "Authentication profile", Error: d.Error, Help: "The challenges a user answers before this app launches. An app without a profile does not launch; choose a profile with no challenges to launch without MFA."}, d.Profiles).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
