@@ -111,7 +111,8 @@ func Require(d deps.Deps) fiber.Handler {
 }
 
 // tokenRules returns the REST regexes of the token's scopes as the app
-// defines them now, so an edit of a scope takes effect at once.
+// defines them now, so an edit of a scope takes effect at once on the
+// instance that saved it and within models.StateCacheTTL on the others.
 func tokenRules(c *fiber.Ctx, store *models.Store, at *models.AccessToken) ([]models.ScopeRule, error) {
 	scopes, err := store.ScopesOfApp(c.UserContext(), at.App.ID)
 	if err != nil {
