@@ -116,9 +116,16 @@ func sqliteDSN(path string) string {
 
 func configurePool(sqlDB *sql.DB, cfg DBConfig) {
 	if cfg.Dialect() == DialectSQLite {
-		// One writer at a time is all SQLite allows; a few readers share WAL.
-		sqlDB.SetMaxOpenConns(4)
-		sqlDB.SetMaxIdleConns(4)
+		// One connection serves every statement in turn. SQLite allows one
+		// writer at a time, and with four connections concurrent writers
+		// waited in SQLite's busy handler, which sleeps up to 100 ms per
+		// try, and each connection read back the pages that the others
+		// had written. One connection gave the hot paths the same or a
+		// higher rate per CPU-second and a lower p99 (docs/benchmarks.md).
+		// Code inside Store.InTx must use the transaction's store only,
+		// since the outer store would wait for the one connection.
+		sqlDB.SetMaxOpenConns(1)
+		sqlDB.SetMaxIdleConns(1)
 		sqlDB.SetConnMaxLifetime(0)
 		return
 	}
