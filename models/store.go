@@ -139,7 +139,9 @@ func (s *Store) Close() error {
 func (s *Store) conn(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
 
 // InTx runs fn in a transaction on a copy of the store bound to it. A
-// returned error rolls the whole transaction back.
+// returned error rolls the whole transaction back. fn must reach the
+// database through tx only: on SQLite the pool has one connection, which
+// the transaction holds, so a query through s inside fn waits forever.
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 	var gen uint64
 	if s.state != nil {
