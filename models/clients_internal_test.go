@@ -11,7 +11,7 @@ import (
 // openInternalTestStore opens a migrated SQLite store for tests that need
 // the package's unexported parts. Store tests that run on every backend
 // use modeltest, which this package cannot import.
-func openInternalTestStore(t *testing.T) *Store {
+func openInternalTestStore(t testing.TB) *Store {
 	t.Helper()
 	ctx := context.Background()
 	cfg := DBConfig{DataDir: t.TempDir()}

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -8,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // Benchmarks of the pieces of the hot paths that need no database. The
@@ -62,6 +65,28 @@ func BenchmarkRSASignPKCS1v15(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkVerifyJWTSignature measures VerifyJWT of a token it has not
+// seen: the RS256 signature check with the cached public key, the JSON
+// decoding and the claim checks.
+func BenchmarkVerifyJWTSignature(b *testing.B) {
+	s := openInternalTestStore(b)
+	ctx := context.Background()
+	now := s.Now()
+	token, err := s.SignJWT(ctx, jwt.MapClaims{
+		"iss": "http://localhost:8080/", "aud": "app-key", "sub": "client", "jti": NewID(),
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.verifiedJWTs = nil // every call verifies the signature
+	for b.Loop() {
+		if _, err := s.VerifyJWT(ctx, token, "http://localhost:8080/"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // BenchmarkArgon2idVerify measures one verification of a hash made with
