@@ -90,6 +90,9 @@ type MFAStart struct {
 	// accepted, or "".
 	FailureURL string
 	SourceIP   string
+	// Replaces is the token of the browser's earlier MFA session, or "".
+	// A start that succeeds expires that session if it is still active.
+	Replaces string
 }
 
 // StartMFASession consumes the icbt token and creates an MFA session for
@@ -145,16 +148,21 @@ func (s *Store) StartMFASession(ctx context.Context, in MFAStart) (string, *MFAS
 		if err != nil {
 			return err
 		}
+		if err := tx.expireMFASession(ctx, in.Replaces); err != nil {
+			return err
+		}
+		challenges, _ := remainingChallenges(profile.Challenges(), passedThrough)
 		sess = &MFASession{
-			ID:              HashToken(token),
-			UserID:          user.ID,
-			AppID:           in.App.ID,
-			Status:          MFAActive,
-			FailureURL:      in.FailureURL,
-			CreatedAt:       now,
-			ExpiresAt:       now.Add(MFASessionTTL),
-			PassedThrough:   passedThrough,
-			PassedThroughAt: passedThroughAt,
+			ID:                 HashToken(token),
+			UserID:             user.ID,
+			AppID:              in.App.ID,
+			Status:             MFAActive,
+			FailureURL:         in.FailureURL,
+			ChallengeMechanism: presetMechanism(user, challenges, 0),
+			CreatedAt:          now,
+			ExpiresAt:          now.Add(MFASessionTTL),
+			PassedThrough:      passedThrough,
+			PassedThroughAt:    passedThroughAt,
 		}
 		return tx.conn(ctx).Create(sess).Error
 	})
@@ -169,6 +177,42 @@ func (s *Store) StartMFASession(ctx context.Context, in MFAStart) (string, *MFAS
 	}
 	st, err := s.mfaState(ctx, sess, user, app)
 	return token, st, err
+}
+
+// expireMFASession ends the active MFA session of the token, if there is
+// one, as if its time had run out.
+func (s *Store) expireMFASession(ctx context.Context, token string) error {
+	if token == "" || len(token) > maxUserTokenLength {
+		return nil
+	}
+	return s.conn(ctx).Model(&MFASession{}).
+		Where("id = ? AND status = ? AND expires_at > ?", HashToken(token), MFAActive, s.Now()).
+		Update("expires_at", s.Now()).Error
+}
+
+// presetMechanism returns the mechanism a challenge starts with: the only
+// one of its mechanisms the user is enrolled in, when that one needs no
+// code sent, so the user goes straight to its form without a write when
+// the page opens. Otherwise it returns "" and the user picks, or the page
+// picks and sends the code. step past the end returns "".
+func presetMechanism(user *User, challenges [][]string, step int) string {
+	if step >= len(challenges) {
+		return ""
+	}
+	only := ""
+	for _, m := range challenges[step] {
+		if !IsEnrolled(user, m) {
+			continue
+		}
+		if only != "" {
+			return ""
+		}
+		only = m
+	}
+	if IsCodeMechanism(only) {
+		return ""
+	}
+	return only
 }
 
 func newMFASessionToken() (string, error) {
@@ -284,7 +328,7 @@ func (s *Store) profileOf(ctx context.Context, app *App) (*AuthProfile, error) {
 // triesLeft returns how many wrong answers the session and the user may
 // still give. user is the session's user as the caller read it.
 func (s *Store) triesLeft(ctx context.Context, sess *MFASession, user *User) (int, error) {
-	userFailures, err := s.countFailuresSince(ctx, user.ID, user.LockedUntil)
+	userFailures, err := s.countFailuresSince(ctx, user.ID, user.LockedUntil, user.LastMFAFailureAt)
 	if err != nil {
 		return 0, err
 	}
@@ -316,7 +360,7 @@ func (s *Store) ChooseMFAMechanismIn(ctx context.Context, st *MFAState, step int
 
 	res := s.conn(ctx).Model(&MFASession{}).
 		Where("id = ? AND status = ? AND passed = ?", st.Session.ID, MFAActive, st.Step).
-		Updates(map[string]any{"challenge_mechanism": mechanism, "code_hash": "", "code_expires_at": nil})
+		Update("challenge_mechanism", mechanism)
 	if res.Error != nil {
 		return st, res.Error
 	}
@@ -324,8 +368,6 @@ func (s *Store) ChooseMFAMechanismIn(ctx context.Context, st *MFAState, step int
 		return st, ErrMFAStale
 	}
 	st.Session.ChallengeMechanism = mechanism
-	st.Session.CodeHash = ""
-	st.Session.CodeExpiresAt = nil
 	return st, nil
 }
 
@@ -485,9 +527,7 @@ func (s *Store) passChallenge(ctx context.Context, st *MFAState, code *MFASessio
 				"passed":              gorm.Expr("passed + 1"),
 				"failures":            gorm.Expr("failures - 1"),
 				"amr":                 amr,
-				"challenge_mechanism": "",
-				"code_hash":           "",
-				"code_expires_at":     nil,
+				"challenge_mechanism": presetMechanism(st.User, st.Challenges, st.Step+1),
 			})
 		if res.Error != nil || res.RowsAffected != 1 {
 			return res.Error
@@ -554,10 +594,22 @@ func (s *Store) recordWrongAnswer(ctx context.Context, token string, st *MFAStat
 // the database, so every instance and every session shares it.
 func (s *Store) RecordMFAFailure(ctx context.Context, user *User, sourceIP string) (int64, bool, error) {
 	now := s.Now()
-	if err := s.conn(ctx).Create(&MFAFailure{UserID: user.ID, SourceIP: sourceIP, At: now}).Error; err != nil {
-		return 0, false, err
-	}
-	count, err := s.countUserFailures(ctx, user.ID)
+	var count int64
+	err := s.InTx(ctx, func(tx *Store) error {
+		if err := tx.conn(ctx).Create(&MFAFailure{UserID: user.ID, SourceIP: sourceIP, At: now}).Error; err != nil {
+			return err
+		}
+		// Concurrent answers may commit out of order; the column keeps the
+		// latest time.
+		err := tx.conn(ctx).Model(&User{}).
+			Where("id = ? AND (last_mfa_failure_at IS NULL OR last_mfa_failure_at < ?)", user.ID, now).
+			Update("last_mfa_failure_at", now).Error
+		if err != nil {
+			return err
+		}
+		count, err = tx.countUserFailures(ctx, user.ID)
+		return err
+	})
 	if err != nil {
 		return 0, false, err
 	}
@@ -578,18 +630,23 @@ func (s *Store) RecordMFAFailure(ctx context.Context, user *User, sourceIP strin
 // again, so an expired lockout is not renewed by old failures.
 func (s *Store) countUserFailures(ctx context.Context, userID string) (int64, error) {
 	var user User
-	if err := s.conn(ctx).Select("locked_until").Where("id = ?", userID).Take(&user).Error; err != nil {
+	if err := s.conn(ctx).Select("locked_until", "last_mfa_failure_at").Where("id = ?", userID).Take(&user).Error; err != nil {
 		return 0, mapError(err)
 	}
-	return s.countFailuresSince(ctx, userID, user.LockedUntil)
+	return s.countFailuresSince(ctx, userID, user.LockedUntil, user.LastMFAFailureAt)
 }
 
 // countFailuresSince is countUserFailures with the user's locked_until
-// as the caller read it.
-func (s *Store) countFailuresSince(ctx context.Context, userID string, lockedUntil *time.Time) (int64, error) {
+// and last_mfa_failure_at as the caller read them. A user whose latest
+// wrong answer is older than the window has none to count, which spares
+// the query for nearly every user.
+func (s *Store) countFailuresSince(ctx context.Context, userID string, lockedUntil, lastFailure *time.Time) (int64, error) {
 	since := s.Now().Add(-s.Settings.MFALockoutWindow)
 	if lockedUntil != nil && lockedUntil.After(since) {
 		since = *lockedUntil
+	}
+	if lastFailure == nil || !lastFailure.After(since) {
+		return 0, nil
 	}
 	var count int64
 	err := s.conn(ctx).Model(&MFAFailure{}).Where("user_id = ? AND at > ?", userID, since).Count(&count).Error
@@ -600,7 +657,7 @@ func (s *Store) countFailuresSince(ctx context.Context, userID string, lockedUnt
 func (s *Store) failMFASession(ctx context.Context, id string) error {
 	return s.conn(ctx).Model(&MFASession{}).
 		Where("id = ? AND status = ?", id, MFAActive).
-		Updates(map[string]any{"status": MFAFailed, "finished_at": s.Now(), "code_hash": ""}).Error
+		Updates(map[string]any{"status": MFAFailed, "finished_at": s.Now()}).Error
 }
 
 // FailMFASession marks the session of the token failed, for example when

@@ -23,16 +23,20 @@ type User struct {
 	RequirePasswordChange bool
 	Locked                bool
 	LockedUntil           *time.Time
-	Disabled              bool
-	TOTPSecretEnc         []byte `gorm:"column:totp_secret_enc"`
-	TOTPLastStep          int64  `gorm:"column:totp_last_step"`
-	TOTPEnrolledAt        *time.Time
-	EmailVerified         bool
-	MobileVerified        bool
-	SecurityQuestion      string
-	SecurityAnswerHash    string
-	CreatedAt             time.Time
-	UpdatedAt             time.Time
+	// LastMFAFailureAt is the time of the latest wrong MFA answer, kept
+	// with every row of MFAFailure so that counting them can be skipped
+	// for users without a recent one.
+	LastMFAFailureAt   *time.Time `gorm:"column:last_mfa_failure_at"`
+	Disabled           bool
+	TOTPSecretEnc      []byte `gorm:"column:totp_secret_enc"`
+	TOTPLastStep       int64  `gorm:"column:totp_last_step"`
+	TOTPEnrolledAt     *time.Time
+	EmailVerified      bool
+	MobileVerified     bool
+	SecurityQuestion   string
+	SecurityAnswerHash string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // IsLockedAt reports whether the user is locked at t, either by an
@@ -288,9 +292,6 @@ type MFASession struct {
 	Failures           int
 	FailureURL         string `gorm:"column:failure_url"`
 	ChallengeMechanism string
-	CodeHash           string
-	CodeExpiresAt      *time.Time
-	CodeSentAt         *time.Time
 	CodeSends          int
 	CreatedAt          time.Time
 	ExpiresAt          time.Time

@@ -315,9 +315,7 @@ func (h *handler) renderNotEnrolled(c *fiber.Ctx, ms *mfaSession, st *models.MFA
 			return err
 		}
 		h.audit(c, st, "mfa.fail", models.OutcomeFailure)
-		if err := ms.web.Destroy(); err != nil {
-			return err
-		}
+		h.endSession(c)
 		return redirectFailure(c, st.Session.FailureURL, errorNotEnrolled)
 	}
 

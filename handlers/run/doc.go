@@ -4,9 +4,11 @@
 // "Authorization: Bearer" or a POSTed form field "icbt" (urlencoded or
 // multipart/form-data), consumes it and starts an MFA session
 // (models.StartMFASession). HEAD /run gets 405 and leaves the token
-// unused. The browser keeps only a
-// session cookie of its own kind; the state, including which challenges
-// have passed, lives in the database. The pages after /run are:
+// unused. The browser keeps only the MFA session's token, in the cookie
+// portcullis_mfa; the state, including which challenges have passed,
+// lives in the database, which stores the token as a hash. A new /run in
+// the same browser ends the MFA session the cookie named. The pages after
+// /run are:
 //
 //	GET  /run/challenge  the current challenge: a list of mechanisms, an answer form, or a launch
 //	POST /run/choose     fields _csrf, step, mechanism ("" goes back to the list)

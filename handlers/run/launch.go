@@ -69,9 +69,7 @@ func (h *handler) launch(c *fiber.Ctx, ms *mfaSession, st *models.MFAState) erro
 	if _, err := h.store.FinishMFASession(ctx, ms.token); err != nil {
 		return h.fail(c, ms, st, err)
 	}
-	if err := ms.web.Destroy(); err != nil {
-		return err
-	}
+	h.endSession(c)
 
 	h.logger(c).InfoContext(ctx, "app launched", "user_id", st.User.ID, "app_key", app.AppKey,
 		"jti", claims["jti"], "launch_method", app.LaunchMethod)
@@ -120,9 +118,7 @@ func (h *handler) fail(c *fiber.Ctx, ms *mfaSession, st *models.MFAState, err er
 		}
 	}
 	if ms != nil {
-		if derr := ms.web.Destroy(); derr != nil {
-			return derr
-		}
+		h.endSession(c)
 	}
 	if st != nil && st.Session.FailureURL != "" && !errors.Is(err, models.ErrMFAFinished) {
 		return redirectFailure(c, st.Session.FailureURL, code)

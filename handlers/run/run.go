@@ -6,51 +6,41 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/portcullis-id/portcullis/handlers/deps"
 	"github.com/portcullis-id/portcullis/handlers/middleware"
-	"github.com/portcullis-id/portcullis/handlers/session"
 	"github.com/portcullis-id/portcullis/models"
 	"github.com/portcullis-id/portcullis/models/notify"
 	views "github.com/portcullis-id/portcullis/views/run"
 )
 
-// Session settings of the MFA flow.
-const (
-	SessionKind = "mfa"
-	// CookieName is the MFA session cookie. It is HttpOnly and
-	// SameSite=Lax, and Secure when the base URL is https.
-	CookieName = "portcullis_mfa"
-	// keyMFAToken is the session value naming the models.MFASession.
-	keyMFAToken = "mfa_token"
-)
+// CookieName is the MFA session cookie. Its value is the MFA session
+// token, which the database keeps only as a hash, so the MFA session row
+// is the browser's whole server-side state during the flow. It is
+// HttpOnly and SameSite=Lax, and Secure when the base URL is https.
+const CookieName = "portcullis_mfa"
+
+// cookieMaxAge is the cookie's lifetime. It outlives the MFA session, so
+// an expired MFA session is still found and can use its failure URL.
+const cookieMaxAge = 2 * models.MFASessionTTL
 
 type handler struct {
 	cfg      deps.Config
 	store    *models.Store
 	log      *slog.Logger
-	sessions *session.Store
 	notifier *notify.Notifier
 }
 
 // Register adds /run and the MFA pages to app.
 func Register(app *fiber.App, d deps.Deps) {
 	h := &handler{
-		cfg:   d.Config,
-		store: d.Store,
-		log:   d.Log,
-		sessions: session.NewStore(d.Store, session.Options{
-			Kind:       SessionKind,
-			CookieName: CookieName,
-			// The cookie outlives the MFA session, so an expired MFA
-			// session is still found and can use its failure URL.
-			IdleTimeout:     2 * models.MFASessionTTL,
-			AbsoluteTimeout: 2 * models.MFASessionTTL,
-			Secure:          d.Config.SecureCookies(),
-		}),
+		cfg:      d.Config,
+		store:    d.Store,
+		log:      d.Log,
 		notifier: d.Notifier,
 	}
 	if h.notifier == nil {
@@ -73,23 +63,48 @@ func (h *handler) csrfFor(mfaToken string) string {
 
 // mfaSession is the MFA session named by the request's cookie.
 type mfaSession struct {
-	web   *session.Session
 	token string
 }
 
 var errNoSession = errors.New("no MFA session cookie")
 
-// loadSession returns the request's MFA session, or errNoSession.
+// loadSession returns the request's MFA session, or errNoSession. A
+// cookie that names no session is found out by the store's lookup.
 func (h *handler) loadSession(c *fiber.Ctx) (*mfaSession, error) {
-	web, err := h.sessions.Load(c)
-	if err != nil {
-		return nil, err
-	}
-	token := web.String(keyMFAToken)
-	if web.IsNew || token == "" {
+	token := c.Cookies(CookieName)
+	if token == "" {
 		return nil, errNoSession
 	}
-	return &mfaSession{web: web, token: token}, nil
+	return &mfaSession{token: token}, nil
+}
+
+// setSessionCookie hands the browser the token of a new MFA session. The
+// cookie survives an error response, because the icbt token it was
+// exchanged for is already used up.
+func (h *handler) setSessionCookie(c *fiber.Ctx, token string) {
+	h.writeCookie(c, token, int(cookieMaxAge.Seconds()))
+}
+
+// endSession clears the MFA session cookie once the flow has ended.
+func (h *handler) endSession(c *fiber.Ctx) {
+	h.writeCookie(c, "", -1)
+}
+
+func (h *handler) writeCookie(c *fiber.Ctx, value string, maxAge int) {
+	cookie := &fiber.Cookie{
+		Name:     CookieName,
+		Value:    value,
+		Path:     "/",
+		MaxAge:   maxAge,
+		Secure:   h.cfg.SecureCookies(),
+		HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode,
+	}
+	if maxAge < 0 {
+		cookie.Expires = time.Unix(0, 0)
+	}
+	c.Cookie(cookie)
+	middleware.KeepCookieOnError(c, CookieName)
 }
 
 // checkCSRF compares the posted token with the session's in constant time.

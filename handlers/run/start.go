@@ -59,31 +59,20 @@ func (h *handler) start(c *fiber.Ctx) error {
 		return err
 	}
 
-	mfaToken, st, err := h.store.StartMFASession(ctx, models.MFAStart{Token: icbt, App: app, FailureURL: failureURL, SourceIP: c.IP()})
+	// The browser's earlier MFA session, if any, ends with this start, so
+	// one browser runs one flow at a time.
+	start := models.MFAStart{Token: icbt, App: app, FailureURL: failureURL, SourceIP: c.IP(), Replaces: c.Cookies(CookieName)}
+	mfaToken, st, err := h.store.StartMFASession(ctx, start)
 	if err != nil {
 		return h.startFailed(c, app, failureURL, err)
 	}
-
-	sess, err := h.sessions.Load(c)
-	if err != nil {
-		return err
-	}
-	// A fresh id for every start: a cookie set before /run, by anyone, is
-	// never carried into the new MFA session.
-	if err := sess.Regenerate(); err != nil {
-		return err
-	}
-	for k := range sess.Values {
-		delete(sess.Values, k)
-	}
-	sess.Values[keyMFAToken] = mfaToken
-	if err := sess.Save(); err != nil {
-		return err
-	}
+	// A fresh token for every start: a cookie set before /run, by anyone,
+	// is never carried into the new MFA session.
+	h.setSessionCookie(c, mfaToken)
 	h.logger(c).InfoContext(ctx, "mfa session started", "user_id", st.User.ID, "app_key", app.AppKey, "challenges", len(st.Challenges))
 
 	if st.Done() {
-		return h.launch(c, &mfaSession{web: sess, token: mfaToken}, st)
+		return h.launch(c, &mfaSession{token: mfaToken}, st)
 	}
 	return c.Redirect("/run/challenge", fiber.StatusSeeOther)
 }
