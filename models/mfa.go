@@ -190,11 +190,10 @@ func (s *Store) expireMFASession(ctx context.Context, token string) error {
 		Update("expires_at", s.Now()).Error
 }
 
-// presetMechanism returns the mechanism a challenge starts with: the only
-// one of its mechanisms the user is enrolled in, when that one needs no
-// code sent, so the user goes straight to its form without a write when
-// the page opens. Otherwise it returns "" and the user picks, or the page
-// picks and sends the code. step past the end returns "".
+// presetMechanism returns the mechanism a challenge starts with. That is
+// the only mechanism of the challenge the user is enrolled in, when it
+// needs no code sent, so opening the page writes nothing. Otherwise it
+// returns "", and the user picks, or the page picks and sends the code.
 func presetMechanism(user *User, challenges [][]string, step int) string {
 	if step >= len(challenges) {
 		return ""
@@ -599,11 +598,13 @@ func (s *Store) RecordMFAFailure(ctx context.Context, user *User, sourceIP strin
 		if err := tx.conn(ctx).Create(&MFAFailure{UserID: user.ID, SourceIP: sourceIP, At: now}).Error; err != nil {
 			return err
 		}
-		// Concurrent answers may commit out of order; the column keeps the
-		// latest time.
-		err := tx.conn(ctx).Model(&User{}).
-			Where("id = ? AND (last_mfa_failure_at IS NULL OR last_mfa_failure_at < ?)", user.ID, now).
-			Update("last_mfa_failure_at", now).Error
+		// The UPDATE always matches the user's row, so on PostgreSQL it
+		// locks the row until commit and concurrent wrong answers count
+		// one after another. The CASE keeps the latest time when
+		// transactions commit out of order.
+		err := tx.conn(ctx).Model(&User{}).Where("id = ?", user.ID).
+			Update("last_mfa_failure_at", gorm.Expr(
+				"CASE WHEN last_mfa_failure_at IS NULL OR last_mfa_failure_at < ? THEN ? ELSE last_mfa_failure_at END", now, now)).Error
 		if err != nil {
 			return err
 		}

@@ -81,6 +81,14 @@ func TestMigrationFourKeepsMFAFailures(t *testing.T) {
 			if want := modeltest.FastSettings().MFAMaxUserFailures - failures; st.TriesLeft != want {
 				t.Fatalf("tries left after the upgrade: %d, want %d", st.TriesLeft, want)
 			}
+
+			// Instances of the previous release still write these while a
+			// rolling upgrade runs.
+			for _, column := range []string{"code_hash", "code_expires_at", "code_sent_at"} {
+				if !db.Migrator().HasColumn("mfa_sessions", column) {
+					t.Errorf("mfa_sessions.%s was dropped, which breaks instances of the previous release", column)
+				}
+			}
 		})
 	}
 }

@@ -3,16 +3,14 @@
 -- lockout window, the user has no wrong answers to count, so the MFA pages
 -- read mfa_failures only for users who gave one lately.
 ALTER TABLE users ADD COLUMN last_mfa_failure_at DATETIME;
-UPDATE users SET last_mfa_failure_at =
-    (SELECT max(at) FROM mfa_failures WHERE mfa_failures.user_id = users.id);
+UPDATE users SET last_mfa_failure_at = latest.at
+FROM (SELECT user_id, max(at) AS at FROM mfa_failures GROUP BY user_id) AS latest
+WHERE users.id = latest.user_id;
 
--- Email and SMS codes have lived in mfa_session_codes since migration 3.
-ALTER TABLE mfa_sessions DROP COLUMN code_hash;
-ALTER TABLE mfa_sessions DROP COLUMN code_expires_at;
-ALTER TABLE mfa_sessions DROP COLUMN code_sent_at;
+-- The columns code_hash, code_expires_at and code_sent_at of mfa_sessions
+-- have been unused since migration 3 moved codes to mfa_session_codes.
+-- They stay until a later release, because instances of the previous
+-- release still write them while a rolling upgrade runs.
 
 -- +goose Down
-ALTER TABLE mfa_sessions ADD COLUMN code_sent_at DATETIME;
-ALTER TABLE mfa_sessions ADD COLUMN code_expires_at DATETIME;
-ALTER TABLE mfa_sessions ADD COLUMN code_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE users DROP COLUMN last_mfa_failure_at;
