@@ -29,6 +29,8 @@ func TestCheckLocalRejectsRemoteHosts(t *testing.T) {
 		{"private address", "http://10.0.0.5:8080", false},
 		{"public name", "https://id.example.com", false},
 		{"not a URL", "::", false},
+		{"another scheme", "ftp://127.0.0.1:21", false},
+		{"a path", "http://127.0.0.1:8080/oauth2", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := checkLocal(tc.url); (err == nil) != tc.ok {
@@ -86,25 +88,23 @@ func fakeServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
 
 func TestTokenScenarioCountsResponses(t *testing.T) {
 	srv, served := fakeServer(t)
-	dir := t.TempDir()
-	fx := filepath.Join(dir, "fixture.json")
-	data, _ := json.Marshal(map[string]string{
-		"base_url": srv.URL, "application_id": "demo", "scope": "GetToken", "client_id": "c@x", "client_secret": "s",
-		"app_key": "k", "user": "u@x",
-	})
-	os.WriteFile(fx, data, 0o600)
+	fx := writeFixture(t, srv.URL)
 
 	var out bytes.Buffer
 	err := runLoad(context.Background(), []string{"-fixture", fx, "-scenario", "token", "-c", "4", "-d", "5s", "-n", "200", "-json", "-pid", itoa(os.Getpid())}, &out)
-	if err != nil {
-		t.Fatal(err)
+	if err == nil || !strings.Contains(err.Error(), "20 of 200 requests failed") {
+		t.Errorf("error %v, want one naming 20 of 200 failed requests", err)
 	}
 	var rep report
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("output is not one JSON object: %v\n%s", err, out.String())
 	}
-	if rep.Requests != 200 || served.Load() != 200 {
-		t.Errorf("requests %d, served %d, want 200 each", rep.Requests, served.Load())
+	// The server also handled the one request sent before the run.
+	if served.Load() != 201 {
+		t.Errorf("served %d, want 201", served.Load())
+	}
+	if rep.Requests != 180 {
+		t.Errorf("successful requests %d, want 180", rep.Requests)
 	}
 	if rep.Non2xx != 20 {
 		t.Errorf("non-2xx %d, want 20", rep.Non2xx)
@@ -115,6 +115,61 @@ func TestTokenScenarioCountsResponses(t *testing.T) {
 	if rep.ServerPeakMiB <= 0 {
 		t.Errorf("no memory figures with -pid: %+v", rep)
 	}
+}
+
+func TestLoadStopsAtFailedFirstRequest(t *testing.T) {
+	var served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(srv.Close)
+	fx := writeFixture(t, srv.URL)
+
+	err := runLoad(context.Background(), []string{"-fixture", fx, "-scenario", "token", "-d", "5s"}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "status 401") {
+		t.Errorf("error %v, want one naming the first request's status 401", err)
+	}
+	if served.Load() != 1 {
+		t.Errorf("served %d requests, want only the first", served.Load())
+	}
+}
+
+func TestLoadRejectsBadOptions(t *testing.T) {
+	fx := writeFixture(t, "http://127.0.0.1:1")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"word after the flags", []string{"extra", "-d", "1s"}, `unexpected argument "extra"`},
+		{"zero timeout", []string{"-timeout", "0s"}, "-timeout"},
+		{"zero duration", []string{"-d", "0s"}, "above 0"},
+		{"negative pid", []string{"-pid", "-3"}, "-pid"},
+		{"another scheme", []string{"-base-url", "ftp://127.0.0.1:21"}, "http or https"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"-fixture", fx}, tc.args...)
+			err := runLoad(context.Background(), args, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("runLoad(%q) = %v, want an error naming %q", tc.args, err, tc.want)
+			}
+		})
+	}
+}
+
+// writeFixture writes a fixture naming the server at baseURL.
+func writeFixture(t *testing.T, baseURL string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "fixture.json")
+	data, _ := json.Marshal(map[string]string{
+		"base_url": baseURL, "application_id": "demo", "scope": "GetToken", "client_id": "c@x", "client_secret": "s",
+		"app_key": "k", "user": "u@x",
+	})
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func TestFixtureMissingKeys(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -62,6 +63,9 @@ func readFixture(path string) (fixture, error) {
 	var data []byte
 	var err error
 	if path == "-" {
+		if info, serr := os.Stdin.Stat(); serr == nil && info.Mode()&os.ModeCharDevice != 0 {
+			return f, errors.New("no fixture: give -fixture FILE, or pipe the output of 'portcullis demo --json' to standard input")
+		}
 		data, err = io.ReadAll(os.Stdin)
 	} else {
 		data, err = os.ReadFile(path)
@@ -79,6 +83,7 @@ func readFixture(path string) (fixture, error) {
 		}
 	}
 	if len(missing) > 0 {
+		slices.Sort(missing)
 		return f, fmt.Errorf("fixture lacks %s", strings.Join(missing, ", "))
 	}
 	f.BaseURL = strings.TrimRight(f.BaseURL, "/")
@@ -116,10 +121,16 @@ func (o *loadOptions) validate() error {
 		return fmt.Errorf("-c %d is outside 1 to 4096", o.connections)
 	}
 	if o.duration <= 0 || o.duration > time.Hour {
-		return fmt.Errorf("-d %s is outside 0 to 1h", o.duration)
+		return fmt.Errorf("-d %s: give a duration above 0 and at most 1h, such as 10s", o.duration)
 	}
 	if o.warmup < 0 || o.warmup > time.Hour {
-		return fmt.Errorf("-warmup %s is outside 0 to 1h", o.warmup)
+		return fmt.Errorf("-warmup %s: give a duration from 0 to 1h", o.warmup)
+	}
+	if o.timeout <= 0 || o.timeout > time.Hour {
+		return fmt.Errorf("-timeout %s: give a duration above 0 and at most 1h", o.timeout)
+	}
+	if o.pid < 0 {
+		return fmt.Errorf("-pid %d: give the server's process id, or 0 to leave out its CPU time and memory", o.pid)
 	}
 	if o.maxRequests < 1 {
 		return fmt.Errorf("-n %d must be at least 1", o.maxRequests)
@@ -140,7 +151,7 @@ func runLoad(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as one JSON object")
 	fs.StringVar(&o.clients, "clients", "", "token-cold: file of 'client_id:client_secret' lines from 'portcullis-load seed -clients N'")
 	o.bindRunFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := o.validate(); err != nil {
@@ -157,7 +168,40 @@ func runLoad(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return rep.write(out, o.jsonOut)
+	if err := rep.write(out, o.jsonOut); err != nil {
+		return err
+	}
+	return failedRequests(rep)
+}
+
+// parseFlags parses args and rejects words left after the flags, which
+// the flag package would silently stop at, ignoring the flags after them.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: every option is a flag, such as -d 10s", fs.Arg(0))
+	}
+	return nil
+}
+
+// failedRequests returns an error when any run had failed requests, so
+// a script never takes the figures of a broken run for a measurement.
+func failedRequests(runs ...*report) error {
+	var failed, total int64
+	first := ""
+	for _, r := range runs {
+		failed += r.Errors + r.Non2xx
+		total += r.Requests + r.Errors + r.Non2xx
+		if first == "" {
+			first = r.FirstError
+		}
+	}
+	if failed == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d requests failed, the first with %s; the figures cover the successful ones only", failed, total, first)
 }
 
 // measure runs the scenario of o against the server of fx: first the
@@ -179,6 +223,14 @@ func measure(ctx context.Context, o loadOptions, fx fixture) (*report, error) {
 	sc, err := newScenario(ctx, o, fx, client)
 	if err != nil {
 		return nil, err
+	}
+	// One request before the run shows a wrong fixture, secret or address
+	// at once, instead of as a run of fast failures.
+	if status, err := sc.do(ctx, 0); err != nil || status < 200 || status > 299 {
+		if err == nil {
+			err = fmt.Errorf("status %d", status)
+		}
+		return nil, fmt.Errorf("the first %s request to %s failed: %w; check that the server runs and that the fixture comes from its database", o.scenario, fx.BaseURL, err)
 	}
 	if o.warmup > 0 {
 		warm := o

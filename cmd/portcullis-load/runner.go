@@ -14,7 +14,9 @@ import (
 	"time"
 )
 
-// report is the outcome of one load run.
+// report is the outcome of one load run. Requests, the rate and the
+// latencies cover the successful (2xx) requests; Non2xx and Errors count
+// the others.
 type report struct {
 	Scenario      string  `json:"scenario"`
 	Connections   int     `json:"connections"`
@@ -73,7 +75,8 @@ func run(ctx context.Context, sc scenario, o loadOptions) (*report, error) {
 					count.Add(-1)
 					break
 				}
-				local = append(local, elapsed)
+				// Failed requests are counted but kept out of the latencies
+				// and the rate, which describe the work the server did.
 				switch {
 				case err != nil:
 					errs.Add(1)
@@ -81,6 +84,8 @@ func run(ctx context.Context, sc scenario, o loadOptions) (*report, error) {
 				case status < 200 || status > 299:
 					non2xx.Add(1)
 					firstErr.CompareAndSwap(nil, "status "+strconv.Itoa(status))
+				default:
+					local = append(local, elapsed)
 				}
 			}
 			latencies[w] = local

@@ -22,8 +22,11 @@ import (
 // server's CPU time from /proc, which only makes sense for a local server.
 func checkLocal(base string) error {
 	u, err := url.Parse(base)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("base URL %q is not an absolute URL", base)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("base URL %q is not an absolute http or https URL", base)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return fmt.Errorf("base URL %q has a path or query; give the server's root, such as http://127.0.0.1:8080", base)
 	}
 	host := u.Hostname()
 	if host == "localhost" {

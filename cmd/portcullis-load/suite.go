@@ -3,13 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -56,7 +55,7 @@ func runSuite(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:18080", "loopback address the server listens on")
 	fs.StringVar(&o.databaseURL, "database-url", "", "postgres:// URL of an empty or earlier suite's schema; empty uses SQLite in -data-dir")
 	fs.StringVar(&o.dataDir, "data-dir", "", "data directory of the server; empty makes a temporary one and removes it afterwards")
-	fs.StringVar(&o.secretKey, "secret-key", os.Getenv("PORTCULLIS_SECRET_KEY"), "the server's secret key; empty generates one, which suits a fresh database only (PORTCULLIS_SECRET_KEY)")
+	fs.StringVar(&o.secretKey, "secret-key", os.Getenv("PORTCULLIS_SECRET_KEY"), "the server's secret key; empty uses the one in -data-dir, made on first use, so a PostgreSQL schema kept from an earlier suite also needs that -data-dir (PORTCULLIS_SECRET_KEY)")
 	fs.StringVar(&o.serverArgs, "server-args", "", "extra flags for 'portcullis serve', separated by spaces, such as '--client-secret-cache-ttl 0'")
 	fs.StringVar(&o.scenarios, "scenarios", "token,user-token,run", "comma-separated scenarios to run, in order")
 	fs.IntVar(&o.repeat, "repeat", 3, "how often to run each scenario; the report gives the median")
@@ -65,7 +64,7 @@ func runSuite(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.seedClients, "seed-clients", 0, "add this many confidential clients before the first run, for token-cold")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the result as one JSON object")
 	o.run.bindRunFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := o.validate(); err != nil {
@@ -80,14 +79,6 @@ func runSuite(ctx context.Context, args []string, out io.Writer) error {
 		defer os.RemoveAll(dir)
 		o.dataDir = dir
 	}
-	if o.secretKey == "" {
-		key := make([]byte, 24)
-		if _, err := rand.Read(key); err != nil {
-			return err
-		}
-		o.secretKey = hex.EncodeToString(key)
-	}
-
 	fx, err := o.prepare(ctx)
 	if err != nil {
 		return err
@@ -111,7 +102,7 @@ func runSuite(ctx context.Context, args []string, out io.Writer) error {
 			opts.pid = srv.cmd.Process.Pid
 			rep, err := measure(ctx, opts, fx)
 			if err != nil {
-				return fmt.Errorf("%s, repeat %d: %w (server log: %s)", name, r, err, srv.logPath)
+				return fmt.Errorf("%s, repeat %d: %w; the server's log ends: %s", name, r, err, srv.logTail())
 			}
 			res.Runs = append(res.Runs, rep)
 			if !o.jsonOut {
@@ -125,13 +116,20 @@ func runSuite(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	if o.jsonOut {
-		return json.NewEncoder(out).Encode(res)
+		if err := json.NewEncoder(out).Encode(res); err != nil {
+			return err
+		}
+	} else {
+		if o.repeat == 1 {
+			fmt.Fprintf(out, "result of 1 repeat on %s:\n", res.Database)
+		} else {
+			fmt.Fprintf(out, "medians of %d repeats on %s:\n", o.repeat, res.Database)
+		}
+		for _, m := range res.Medians {
+			m.writeLine(out)
+		}
 	}
-	fmt.Fprintf(out, "medians of %d repeats on %s:\n", o.repeat, res.Database)
-	for _, m := range res.Medians {
-		m.writeLine(out)
-	}
-	return nil
+	return failedRequests(res.Runs...)
 }
 
 func (o *suiteOptions) validate() error {
@@ -170,7 +168,12 @@ func (o *suiteOptions) commonArgs() []string {
 	return args
 }
 
+// env is the environment of the server and demo commands. Without a
+// secret key, they read or create the one in the data directory.
 func (o *suiteOptions) env() []string {
+	if o.secretKey == "" {
+		return os.Environ()
+	}
 	return append(os.Environ(), "PORTCULLIS_SECRET_KEY="+o.secretKey)
 }
 
@@ -193,7 +196,10 @@ func (o *suiteOptions) prepare(ctx context.Context) (fixture, error) {
 		return fixture{}, err
 	}
 
-	seedArgs := []string{"-data-dir", o.dataDir, "-database-url", o.databaseURL, "-secret-key", o.secretKey}
+	seedArgs := []string{"-data-dir", o.dataDir, "-database-url", o.databaseURL}
+	if o.secretKey != "" {
+		seedArgs = append(seedArgs, "-secret-key", o.secretKey)
+	}
 	if o.seedUsers > 0 {
 		if err := runSeed(ctx, append(seedArgs, "-users", fmt.Sprint(o.seedUsers)), os.Stderr); err != nil {
 			return fixture{}, err
@@ -218,6 +224,13 @@ type server struct {
 // startServer starts 'portcullis serve' with its log in the data
 // directory and waits until /healthz answers 200.
 func (o *suiteOptions) startServer(ctx context.Context) (*server, error) {
+	// A server already listening there would respond in place of this one.
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return nil, fmt.Errorf("-addr %s is not free: %w; choose a free loopback address", o.addr, err)
+	}
+	ln.Close()
+
 	logPath := filepath.Join(o.dataDir, "server.log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -245,13 +258,13 @@ func (o *suiteOptions) startServer(ctx context.Context) (*server, error) {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return srv, nil
+				break
 			}
 		}
 		select {
 		case err := <-srv.done:
 			srv.done <- err
-			return nil, fmt.Errorf("the server exited before answering /healthz: %v (log: %s)", err, logPath)
+			return nil, fmt.Errorf("the server exited before /healthz responded: %v; its log ends: %s", err, srv.logTail())
 		case <-ctx.Done():
 			srv.stop()
 			return nil, ctx.Err()
@@ -259,9 +272,29 @@ func (o *suiteOptions) startServer(ctx context.Context) (*server, error) {
 		}
 		if time.Now().After(deadline) {
 			srv.stop()
-			return nil, fmt.Errorf("the server did not answer /healthz within 30 s (log: %s)", logPath)
+			return nil, fmt.Errorf("the server did not respond to /healthz within 30 s; its log ends: %s", srv.logTail())
 		}
 	}
+
+	// A process that took the address after the check above responds to
+	// /healthz too. The server started here then exits, failing to listen.
+	select {
+	case err := <-srv.done:
+		srv.done <- err
+		return nil, fmt.Errorf("the server exited after start (%v), and another process listens on %s; choose a free -addr. Its log ends: %s", err, o.addr, srv.logTail())
+	case <-time.After(200 * time.Millisecond):
+	}
+	return srv, nil
+}
+
+// logTail returns the last lines of the server's log, which lives in a
+// data directory the suite may delete when it ends.
+func (s *server) logTail() string {
+	data, err := os.ReadFile(s.logPath)
+	if err != nil {
+		return "(unreadable: " + err.Error() + ")"
+	}
+	return lastLines(string(data), 5)
 }
 
 // stop ends the server with SIGTERM, or SIGKILL after 25 seconds. It is a
