@@ -185,9 +185,10 @@ func (s *Store) expireMFASession(ctx context.Context, token string) error {
 	if token == "" || len(token) > maxUserTokenLength {
 		return nil
 	}
+	now := s.Now()
 	return s.conn(ctx).Model(&MFASession{}).
-		Where("id = ? AND status = ? AND expires_at > ?", HashToken(token), MFAActive, s.Now()).
-		Update("expires_at", s.Now()).Error
+		Where("id = ? AND status = ? AND expires_at > ?", HashToken(token), MFAActive, now).
+		Update("expires_at", now).Error
 }
 
 // presetMechanism returns the mechanism a challenge starts with. That is

@@ -13,9 +13,9 @@ import (
 
 // TestMFAFailureBurstLocksUser records exactly MFAMaxUserFailures wrong
 // MFA answers of one user concurrently and expects the user to be locked.
-// On PostgreSQL a transaction that counted before the others committed
-// missed them, in a few rounds of 300. Each round uses a fresh user and
-// the real clock, as in production.
+// On PostgreSQL, a transaction that counts before the others commit
+// misses them unless the row lock orders the transactions. Each round
+// uses a fresh user and the real clock, as in production.
 func TestMFAFailureBurstLocksUser(t *testing.T) {
 	modeltest.Each(t, func(t *testing.T, s *models.Store) {
 		const failures = 10

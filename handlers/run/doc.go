@@ -5,7 +5,7 @@
 // multipart/form-data), consumes it and starts an MFA session
 // (models.StartMFASession). HEAD /run gets 405 and leaves the token
 // unused. The browser keeps only the MFA session's token, in the cookie
-// portcullis_mfa; the state, including which challenges have passed,
+// portcullis_mfa. The state, including which challenges have passed,
 // lives in the database, which stores the token as a hash. A new /run in
 // the same browser ends the MFA session the cookie named. The pages after
 // /run are:
